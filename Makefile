@@ -1,0 +1,30 @@
+# Two commands for a fresh machine: `make demo` (the whole pipeline on the embedded data set)
+# and `make test`. Both create .venv from pyproject.toml on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv demo test bench release clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m tools.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+release: $(STAMP)
+	$(PY) -m tools.release
+
+clean:
+	rm -rf build .pytest_cache
