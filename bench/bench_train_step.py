@@ -1,0 +1,401 @@
+"""Training step of the reference FullyConnectedNet against the same network in PyTorch eager.
+
+One step = loss + gradients + an Adam update of every parameter: ``model.loss(X, y)`` then
+``cs239.optim.adam`` per parameter on the numpy side; forward, ``loss.backward()`` and
+``torch.optim.Adam.step()`` on the torch side. Same initial weights, same data, float32,
+softmax cross-entropy plus 0.5 * reg * sum(W**2) over the weight matrices, on the CPU with the
+same number of threads for both libraries. Reported: median ms/step of each and the ratio
+numpy/torch (target <= 1.0), measured in the same run with the two libraries in alternating
+blocks (a pause between blocks lets each library's spinning worker threads go to sleep before
+the other one runs), after a warm-up. The step-0 losses are compared once as a sanity check.
+
+    python -m bench train_step                       # through the runner (make bench)
+    python -m bench.bench_train_step --profile       # also: where the numpy step spends time
+    python -m bench.bench_train_step --experiments   # also: candidate speed-ups, measured
+
+BENCH_THREADS=1 sets the number of threads of both libraries (default 2).
+Needs torch (benchmark only, never a project dependency):
+    .venv/bin/pip install torch==2.13.0
+"""
+import argparse
+import ctypes
+import os
+import statistics
+import time
+
+import numpy as np
+
+from cs239.classifiers import FullyConnectedNet
+from cs239.optim import adam
+
+CASES = [  # (hidden dims, batch size)
+    ([1024, 1024], 256),
+    ([100, 100, 100], 200),
+]
+INPUT_DIM, NUM_CLASSES = 3 * 32 * 32, 10
+REG, LR, WEIGHT_SCALE, SEED = 1e-3, 1e-3, 1e-2, 0
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))  # both libraries use this many threads
+WARMUP, BLOCKS, STEPS_PER_BLOCK = 3, 5, 5
+MIN_SAMPLE_S = 0.02  # time several steps per sample when one step is shorter than this
+PAUSE_S = 0.3
+
+
+# ------------------------------------------------------------------ BLAS introspection
+
+def _openblas():
+    """numpy's OpenBLAS as a ctypes library plus its symbol suffix, or (None, None)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower()
+                            and line.split()[-1].startswith("/")})
+    except OSError:
+        return None, None
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("scipy_", ""), ("", "")):
+            if hasattr(lib, "%sopenblas_get_corename%s" % (prefix, suffix)):
+                return lib, (prefix, suffix)
+    return None, None
+
+
+def blas_info(set_threads=None):
+    """Which BLAS numpy uses at run time: {'blas': ..., 'kernel': ..., 'threads': ...}."""
+    lib, affix = _openblas()
+    if lib is None:
+        cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return {"blas": cfg.get("name", "?"), "kernel": "?", "threads": None}
+    prefix, suffix = affix
+
+    def fn(name, restype=ctypes.c_int):
+        f = getattr(lib, "%sopenblas_%s%s" % (prefix, name, suffix))
+        f.restype = restype
+        return f
+
+    if set_threads is not None:
+        fn("set_num_threads", None)(ctypes.c_int(set_threads))
+    config = fn("get_config", ctypes.c_char_p)().decode()
+    return {"blas": " ".join(config.split()[:2]),
+            "kernel": fn("get_corename", ctypes.c_char_p)().decode(),
+            "threads": fn("get_num_threads")()}
+
+
+# ------------------------------------------------------------------ the two training steps
+
+def make_problem(hidden_dims, batch):
+    rng = np.random.default_rng(SEED)
+    X = rng.standard_normal((batch, INPUT_DIM), dtype=np.float32)
+    y = rng.integers(NUM_CLASSES, size=batch)
+    state = np.random.get_state()
+    model = FullyConnectedNet(hidden_dims, input_dim=INPUT_DIM, num_classes=NUM_CLASSES,
+                              reg=REG, weight_scale=WEIGHT_SCALE, dtype=np.float32, seed=SEED)
+    np.random.set_state(state)
+    return model, X, y
+
+
+class NumpyStep:
+    """The reference: FullyConnectedNet.loss + cs239.optim.adam on every parameter."""
+
+    def __init__(self, model, X, y):
+        self.model, self.X, self.y = model, X, y
+        self.configs = {p: {"learning_rate": LR} for p in model.params}
+
+    def __call__(self):
+        loss, grads = self.model.loss(self.X, self.y)
+        params = self.model.params
+        for p in params:
+            params[p], self.configs[p] = adam(params[p], grads[p], self.configs[p])
+        return float(loss)
+
+
+class TorchStep:
+    """The same network, loss and optimizer in PyTorch eager (CPU, default Adam)."""
+
+    def __init__(self, torch, model, X, y):
+        self.torch = torch
+        L = model.num_layers
+        self.Ws = [torch.tensor(model.params["W%d" % i], requires_grad=True)
+                   for i in range(1, L + 1)]
+        self.bs = [torch.tensor(model.params["b%d" % i], requires_grad=True)
+                   for i in range(1, L + 1)]
+        self.X = torch.from_numpy(X)
+        self.y = torch.from_numpy(y.astype(np.int64))
+        self.opt = torch.optim.Adam([p for pair in zip(self.Ws, self.bs) for p in pair], lr=LR,
+                                    betas=(0.9, 0.999), eps=1e-8)
+
+    def __call__(self):
+        torch = self.torch
+        self.opt.zero_grad(set_to_none=True)
+        h = self.X
+        for W, b in zip(self.Ws[:-1], self.bs[:-1]):
+            h = torch.relu(h @ W + b)
+        scores = h @ self.Ws[-1] + self.bs[-1]
+        loss = torch.nn.functional.cross_entropy(scores, self.y)
+        loss = loss + 0.5 * REG * sum((W * W).sum() for W in self.Ws)
+        loss.backward()
+        self.opt.step()
+        return float(loss.detach())
+
+
+# ------------------------------------------------------------------ timing
+
+def _sample(step, n):
+    start = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - start) / n
+
+
+def time_alternating(steps, warmup=WARMUP, blocks=BLOCKS, per_block=STEPS_PER_BLOCK):
+    """(median, min) seconds per step of each callable in steps (a dict), measured in
+    alternating blocks after a warm-up. The min is less sensitive to other processes."""
+    inner = {}
+    for name, step in steps.items():
+        for _ in range(warmup):
+            step()
+        one = _sample(step, 1)
+        inner[name] = max(1, int(MIN_SAMPLE_S / max(one, 1e-9)))
+    samples = {name: [] for name in steps}
+    for _ in range(blocks):
+        for name, step in steps.items():
+            time.sleep(PAUSE_S)
+            samples[name].extend(_sample(step, inner[name]) for _ in range(per_block))
+    return {name: (statistics.median(s), min(s)) for name, s in samples.items()}
+
+
+def _case_name(hidden_dims, batch):
+    return "hidden %s batch %d" % (hidden_dims, batch)
+
+
+def main():
+    try:
+        import torch
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError("torch is not installed, so there is no baseline: "
+                                  ".venv/bin/pip install torch==2.13.0 (benchmarks only)",
+                                  name="torch") from exc
+    torch.set_num_threads(THREADS)
+    info = blas_info(set_threads=THREADS)
+    env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP_", "MKL_"))}
+    print("numpy %s, %s, kernel %s, %s threads; torch %s (%s), %d threads; env %s; load %s"
+          % (np.__version__, info["blas"], info["kernel"], info["threads"], torch.__version__,
+             "MKL" if torch.backends.mkl.is_available() else "no MKL",
+             torch.get_num_threads(), env or "(no OPENBLAS_*/OMP_*/MKL_* variables)",
+             "%.1f" % os.getloadavg()[0]))
+
+    rows = []
+    for hidden_dims, batch in CASES:
+        model, X, y = make_problem(hidden_dims, batch)
+        np_step = NumpyStep(model, X, y)
+        t_step = TorchStep(torch, model, X, y)
+        loss_np, loss_t = np_step(), t_step()  # step 0, from identical weights
+        rel = abs(loss_np - loss_t) / abs(loss_t)
+        sane = rel < 1e-5
+        times = time_alternating({"numpy": np_step, "torch": t_step})
+        (med_np, min_np), (med_t, min_t) = times["numpy"], times["torch"]
+        row = {"case": _case_name(hidden_dims, batch), "numpy_ms": med_np * 1e3,
+               "torch_ms": med_t * 1e3, "ratio": med_np / med_t,
+               "ratio_of_mins": min_np / min_t, "loss0_numpy": loss_np, "loss0_torch": loss_t,
+               "loss0_ok": sane, "kernel": info["kernel"], "threads": THREADS,
+               "load": round(os.getloadavg()[0], 1)}
+        print("%-32s numpy %8.2f ms/step  torch %8.2f ms/step  ratio numpy/torch %.2f "
+              "(target <= 1.0; ratio of minima %.2f)  step-0 loss %.6f vs %.6f %s"
+              % (row["case"], row["numpy_ms"], row["torch_ms"], row["ratio"],
+                 row["ratio_of_mins"], loss_np, loss_t, "ok" if sane else "MISMATCH"),
+              flush=True)
+        rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------ profile (--profile)
+
+def _median_ms(fn, n=15):
+    for _ in range(3):
+        fn()
+    ts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts) * 1e3
+
+
+def profile(hidden_dims, batch):
+    """Where the numpy step spends its time, op by op (each op timed on its own)."""
+    from cs239.layers import affine_backward, affine_forward, relu_backward, relu_forward
+    from cs239.layers import softmax_loss
+
+    model, X, y = make_problem(hidden_dims, batch)
+    step = NumpyStep(model, X, y)
+    for _ in range(2):
+        step()
+    P, L = model.params, model.num_layers
+    rng = np.random.default_rng(1)
+    print("profile of the numpy step, %s (ms, median of 15)" % _case_name(hidden_dims, batch))
+    total = _median_ms(step)
+    parts = []
+    h = X
+    acts = [X]
+    for i in range(1, L + 1):
+        W, b = P["W%d" % i], P["b%d" % i]
+        parts.append(("affine_forward  L%d %s" % (i, W.shape),
+                      _median_ms(lambda h=h, W=W, b=b: affine_forward(h, W, b))))
+        a = affine_forward(h, W, b)[0]
+        if i < L:
+            parts.append(("relu_forward    L%d" % i, _median_ms(lambda a=a: relu_forward(a))))
+            h = relu_forward(a)[0]
+            acts.append(h)
+    scores = h @ P["W%d" % L] + P["b%d" % L]
+    parts.append(("softmax_loss", _median_ms(lambda: softmax_loss(scores, y))))
+    for i in range(L, 0, -1):
+        W, b = P["W%d" % i], P["b%d" % i]
+        dout = rng.standard_normal((batch, W.shape[1]), dtype=np.float32)
+        cache = (acts[i - 1], W, b)
+        xT, dT = acts[i - 1].T, dout
+        parts.append(("affine_backward L%d  dx=dout@W.T" % i, _median_ms(lambda: dout @ W.T)))
+        parts.append(("affine_backward L%d  dW=x.T@dout" % i, _median_ms(lambda: xT @ dT)))
+        parts.append(("affine_backward L%d  total" % i,
+                      _median_ms(lambda c=cache, d=dout: affine_backward(d, c))))
+        if i > 1:
+            a = acts[i - 1]
+            parts.append(("relu_backward   L%d" % (i - 1),
+                          _median_ms(lambda a=a, d=rng.standard_normal(a.shape, dtype=np.float32):
+                                     relu_backward(d, a))))
+    parts.append(("reg: sum(W*W) + reg*W, all W",
+                  _median_ms(lambda: [(np.sum(P[k] * P[k]), REG * P[k]) for k in P
+                                      if k.startswith("W")])))
+    cfgs = {k: dict(c) for k, c in step.configs.items()}
+    grads = {k: rng.standard_normal(v.shape, dtype=np.float32) for k, v in P.items()}
+    parts.append(("adam, all params",
+                  _median_ms(lambda: [adam(P[k], grads[k], cfgs[k]) for k in P])))
+    print("  %-40s %8.2f" % ("whole step", total))
+    for name, ms in parts:
+        if "total" in name:
+            continue
+        print("  %-40s %8.2f  %5.1f%%" % (name, ms, 100 * ms / total))
+    return total, parts
+
+
+# ------------------------------------------------------------------ experiments (--experiments)
+# Candidate speed-ups of the reference, measured here so that they can be re-checked; they are
+# NOT used by main(). Each gives the same losses as the reference (to float32 rounding).
+
+def adam_fused(w, dw, config=None):
+    """cs239.optim.adam's maths with one scratch buffer (which becomes next_w) instead of about
+    ten temporaries; out of place (the caller's w, dw, m, v are not modified); Python-float
+    scalars only, so float32 arrays stay float32."""
+    if config is None:
+        config = {}
+    for key, default in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999),
+                         ("epsilon", 1e-8), ("t", 0)):
+        config.setdefault(key, default)
+    for key in ("m", "v"):
+        if key not in config:  # (setdefault(key, np.zeros_like(w)) allocates on every call)
+            config[key] = np.zeros_like(w)
+    b1, b2 = config["beta1"], config["beta2"]
+    t = config["t"] + 1
+    tmp = np.multiply(dw, 1 - b1)
+    m = np.multiply(config["m"], b1)
+    m += tmp
+    np.multiply(dw, dw, out=tmp)
+    tmp *= 1 - b2
+    v = np.multiply(config["v"], b2)
+    v += tmp
+    np.sqrt(v, out=tmp)  # sqrt(vt) + eps = sqrt(v) / sqrt(1 - b2**t) + eps
+    tmp *= 1 / (1 - b2 ** t) ** 0.5
+    tmp += config["epsilon"]
+    np.divide(m, tmp, out=tmp)
+    tmp *= config["learning_rate"] / (1 - b1 ** t)
+    next_w = np.subtract(w, tmp, out=tmp)
+    config.update(m=m, v=v, t=t)
+    return next_w, config
+
+
+def fc_loss_variant(model, X, y, skip_dx1=True, dot_reg=True):
+    """FullyConnectedNet.loss (relu) with two optional changes: no input gradient for the
+    first layer (nobody uses it), and 0.5 * reg * dot(w, w) instead of sum(W * W)."""
+    from cs239.layer_utils import affine_act_forward
+    from cs239.layers import affine_backward, affine_forward, relu_backward, softmax_loss
+
+    P, L = model.params, model.num_layers
+    X = X.astype(model.dtype, copy=False)
+    caches, out = [], X
+    for i in range(1, L):
+        out, cache = affine_act_forward(out, P["W%d" % i], P["b%d" % i], model.activation)
+        caches.append(cache)
+    scores, cache = affine_forward(out, P["W%d" % L], P["b%d" % L])
+    loss, dscores = softmax_loss(scores, y)
+    grads = {}
+    dout, grads["W%d" % L], grads["b%d" % L] = affine_backward(dscores, cache)
+    for i in range(L - 1, 0, -1):
+        fc_cache, act_cache, _ = caches[i - 1]
+        da = relu_backward(dout, act_cache)
+        if i == 1 and skip_dx1:
+            x = fc_cache[0]
+            grads["W1"], grads["b1"] = x.reshape(x.shape[0], -1).T @ da, da.sum(axis=0)
+        else:
+            dout, grads["W%d" % i], grads["b%d" % i] = affine_backward(da, fc_cache)
+    for i in range(1, L + 1):
+        W = P["W%d" % i]
+        flat = W.ravel()
+        loss += 0.5 * model.reg * (flat @ flat if dot_reg else np.sum(W * W))
+        grads["W%d" % i] += model.reg * W
+    return loss, grads
+
+
+class VariantStep(NumpyStep):
+    def __init__(self, model, X, y, rule=adam, **changes):
+        super().__init__(model, X, y)
+        self.rule, self.changes = rule, changes
+
+    def __call__(self):
+        loss, grads = fc_loss_variant(self.model, self.X, self.y, **self.changes)
+        params = self.model.params
+        for p in params:
+            params[p], self.configs[p] = self.rule(params[p], grads[p], self.configs[p])
+        return float(loss)
+
+
+def experiments(torch, rounds=7, per_round=3):
+    """Reference step vs each candidate change vs torch, interleaved round by round."""
+    variants = {
+        "reference": lambda m, X, y: NumpyStep(m, X, y),
+        "1. no dx for layer 1": lambda m, X, y: VariantStep(m, X, y, skip_dx1=True,
+                                                            dot_reg=False),
+        "2. adam_fused": lambda m, X, y: VariantStep(m, X, y, rule=adam_fused, skip_dx1=False,
+                                                     dot_reg=False),
+        "3. dot() for reg": lambda m, X, y: VariantStep(m, X, y, skip_dx1=False, dot_reg=True),
+        "1+2+3": lambda m, X, y: VariantStep(m, X, y, rule=adam_fused),
+        "torch": lambda m, X, y: TorchStep(torch, m, X, y),
+    }
+    for hidden_dims, batch in CASES:
+        steps, losses = {}, {}
+        for name, make in variants.items():
+            steps[name] = make(*make_problem(hidden_dims, batch))
+            losses[name] = [steps[name]() for _ in range(3)]
+        samples = {name: [] for name in steps}
+        for _ in range(rounds):
+            for name, step in steps.items():
+                samples[name].extend(_sample(step, 1) for _ in range(per_round))
+        med = {name: statistics.median(s) * 1e3 for name, s in samples.items()}
+        print("experiments, %s: median ms/step (min), vs reference, vs torch; losses of the "
+              "first 3 steps" % _case_name(hidden_dims, batch))
+        for name in steps:
+            print("  %-22s %8.2f (%7.2f)  x%.2f  x%.2f  %s"
+                  % (name, med[name], min(samples[name]) * 1e3, med[name] / med["reference"],
+                     med[name] / med["torch"], " ".join("%.6f" % v for v in losses[name])))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where the numpy step spends its time")
+    parser.add_argument("--experiments", action="store_true",
+                        help="also time candidate speed-ups of the reference step")
+    args = parser.parse_args()
+    main()
+    if args.profile:
+        for hd, bs in CASES:
+            profile(hd, bs)
+    if args.experiments:
+        import torch
+        experiments(torch)
