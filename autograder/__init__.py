@@ -1,0 +1,1 @@
+"""cs239's sandboxed autograder (never released to students). See autograder/README.md."""

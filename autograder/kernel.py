@@ -1,0 +1,59 @@
+"""Sandboxed Jupyter kernel launcher (the argv of the ``cs239-sandbox`` kernel spec that
+notebooks.py gives nbgrader): ``python -m autograder.kernel CONNECTION_FILE CONFIG.json``.
+
+Runs briefly as the trusted user, then becomes the kernel: copies the connection file into the
+worker's scratch dir, hands the notebook's working copy to the worker user (root mode), sets the
+same resource limits as the package worker plus a CPU limit for the whole notebook, drops
+privileges and execs ``python -S -m ipykernel_launcher`` with only the kernel's own packages
+(ipykernel, numpy, matplotlib and their dependencies: never the reference or the grader) on the
+path and a minimal environment.
+"""
+import json
+import os
+import resource
+import shutil
+import sys
+
+
+def main():
+    conn, cfg_path = sys.argv[1], sys.argv[2]
+    cfg = json.loads(open(cfg_path).read())
+    scratch = cfg["scratch"]
+    uid, gid = cfg.get("uid"), cfg.get("gid")
+    conn_copy = os.path.join(scratch, "kernel-%d.json" % os.getpid())
+    shutil.copyfile(conn, conn_copy)
+    cwd = os.getcwd()
+    if uid is not None:
+        os.chown(conn_copy, uid, gid)
+        os.chmod(conn_copy, 0o600)
+        for dirpath, dirs, files in os.walk(cwd):
+            os.chown(dirpath, uid, gid)
+            for f in files:
+                os.chown(os.path.join(dirpath, f), uid, gid)
+        d = cwd
+        while d != cfg["job"] and d != "/":         # traversable, not listable
+            d = os.path.dirname(d)
+            os.chmod(d, os.stat(d).st_mode | 0o111)
+    for name, value in (("RLIMIT_AS", cfg["memory"]), ("RLIMIT_NPROC", cfg.get("nproc")),
+                        ("RLIMIT_FSIZE", cfg["fsize"]), ("RLIMIT_CORE", 0),
+                        ("RLIMIT_CPU", cfg["cpu"])):
+        if value is not None:
+            resource.setrlimit(getattr(resource, name), (value, value))
+    env = {"PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
+           "IPYTHONDIR": os.path.join(scratch, ".ipython"), "JUPYTER_RUNTIME_DIR": scratch,
+           "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(scratch, ".mpl"),
+           "PYTHONPATH": cfg["site"], "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NBGRADER_EXECUTION": "autograde",
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    if os.environ.get("CS239_CIFAR10_DIR"):
+        env["CS239_CIFAR10_DIR"] = os.environ["CS239_CIFAR10_DIR"]
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    os.execve(cfg["python"], [cfg["python"], "-S", "-m", "ipykernel_launcher", "-f", conn_copy],
+              env)
+
+
+if __name__ == "__main__":
+    main()

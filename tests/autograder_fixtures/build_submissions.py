@@ -1,0 +1,56 @@
+"""Helpers for tests/test_autograder_*.py: build submissions from the reference package (one
+patched function at a time) and run the grader CLI on them."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE_SUITES = REPO / "tests" / "autograder_fixtures" / "suites"
+
+
+def make_submission(root, name, patches=None, files=None):
+    """ROOT/NAME laid out like assignments/hw3 with the reference cs239; PATCHES maps a module
+    path (e.g. "layers.py") to code appended to it (a later def overrides the reference's)."""
+    d = Path(root) / name
+    shutil.copytree(REPO / "cs239", d / "cs239",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for rel, code in (patches or {}).items():
+        with open(d / "cs239" / rel, "a") as f:
+            f.write("\n\n" + code.strip("\n") + "\n")
+    for rel, content in (files or {}).items():
+        p = d / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        (p.write_bytes if isinstance(content, bytes) else p.write_text)(content)
+    return d
+
+
+def copy_suites(root):
+    """A private copy of the machinery suite (attacks on test files hit this copy)."""
+    dest = Path(root) / "suites_copy" / "suites"
+    shutil.copytree(FIXTURE_SUITES, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def grade(subs, out, *extra, suites=FIXTURE_SUITES, jobs=1, timeout=3, env=None, check=True):
+    cmd = [sys.executable, "-m", "autograder", "grade", *map(str, subs), "--out", str(out),
+           "--jobs", str(jobs), "--suites", str(suites), "--timeout", str(timeout), *extra]
+    if "--notebooks" not in extra:
+        cmd.append("--no-notebooks")
+    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env, timeout=600)
+    if check and p.returncode != 0:
+        raise AssertionError(f"grader exited {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def results(out, stem):
+    return json.loads((Path(out) / stem / "results.json").read_text())
+
+
+def scores(res):
+    return {t["name"]: t["score"] for t in res["tests"]}
+
+
+def outputs(res):
+    return {t["name"]: t["output"] for t in res["tests"]}
