@@ -1,0 +1,181 @@
+"""The whole nbgrader round trip with the real tools, in a temporary course directory.
+
+release (real `nbgrader generate_assignment`, through tools.release and plain) -> two students in
+submitted/<student>/hw3/: "reference" (the released notebooks with their solution cells filled in
+from the master, and the reference cs239) and "stubs" (the release untouched) -> real
+`nbgrader autograde hw3` -> real `nbgrader export` -> scores of the autograded cells: full marks
+for the reference, zero for the stubs.
+
+Runs on a small fixture course (always) and on the real source/hw3 notebooks (those present),
+with tools/notebooks.py's QUICK_PARAMETERS injected and the generated synthetic data set.
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from test_release import make_course
+from tools.release import fill_in
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nbgrader(course, *args, env=None, timeout=900):
+    full_env = dict(os.environ, **(env or {}))
+    full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env["PATH"]])
+    proc = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), *args], cwd=course,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, "nbgrader %s failed:\n%s%s" % (" ".join(args), proc.stdout,
+                                                                 proc.stderr)
+    return proc.stdout + proc.stderr
+
+
+def quick(nb, name):
+    from tools.notebooks import inject_parameters, quick_parameters
+    params = quick_parameters(name)
+    return inject_parameters(nb, params)[0] if params else nb
+
+
+def make_students(course, notebooks):
+    """submitted/reference/hw3 and submitted/stubs/hw3 from the course's release."""
+    release_dir = course / "assignments" / "hw3"
+    for student in ["reference", "stubs"]:
+        dest = course / "submitted" / student / "hw3"
+        if student == "reference":
+            fill_in(release_dir, dest, root=course)
+        else:
+            shutil.copytree(release_dir, dest)
+        for name in notebooks:
+            nb = nbformat.read(dest / name, as_version=4)
+            nbformat.write(quick(nb, name), dest / name)
+        (dest / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
+
+
+def autograded_scores(course):
+    """{student: {(notebook, grade_id): (auto_score, max_score)}} of the autograded code cells."""
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook("sqlite:///%s" % (course / "gradebook.db"), "cs239") as gb:
+        for student in ["reference", "stubs"]:
+            sub = gb.find_submission("hw3", student)
+            scores = {}
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    if grade.cell.cell_type == "code":       # tests; markdown = by hand
+                        scores[(nb.name, grade.name)] = (grade.auto_score, grade.max_score)
+            out[student] = scores
+    return out
+
+
+def check_plain_generate_assignment(course):
+    made = {p.relative_to(course).as_posix(): p.read_bytes()
+            for p in (course / "assignments").rglob("*") if p.is_file()}
+    # nbgrader's own command works unchanged in the course directory (nbgrader_config.py), and
+    # its post-convert hook makes the same complete release (package, scripts, README)
+    log = nbgrader(course, "generate_assignment", "hw3", "--force")
+    assert "leak check passed" in log
+    again = {p.relative_to(course).as_posix(): p.read_bytes()
+             for p in (course / "assignments").rglob("*") if p.is_file()}
+    assert sorted(again) == sorted(made)
+    assert {k for k in made if made[k] != again[k]} <= {k for k in made if k.endswith(".ipynb")}
+
+
+def roundtrip(course, notebooks, data_dir=None, plain_nbgrader=True):
+    env = {"CS239_CIFAR10_DIR": str(data_dir)} if data_dir else {}
+    # the instructor's release command (real nbgrader inside), into the course's assignments/
+    proc = subprocess.run([sys.executable, "-m", "tools.release", "--root", str(course)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (course / "gradebook.db").is_file()        # the course's gradebook knows hw3 now
+    if plain_nbgrader:
+        check_plain_generate_assignment(course)
+    make_students(course, notebooks)
+    nbgrader(course, "autograde", "hw3", env=env)
+    nbgrader(course, "export")
+    with open(course / "grades.csv") as f:
+        grades = {row["student_id"]: row for row in csv.DictReader(f)}
+    return autograded_scores(course), grades
+
+
+def test_roundtrip_on_the_fixture_course(tmp_path):
+    course = make_course(tmp_path / "course")
+    scores, grades = roundtrip(course, ["Demo.ipynb"])
+    assert scores["reference"] == {("Demo", "test_twice"): (1.0, 1.0),
+                                   ("Demo", "test_relu"): (2.0, 2.0)}
+    assert scores["stubs"] == {("Demo", "test_twice"): (0.0, 1.0),
+                               ("Demo", "test_relu"): (0.0, 2.0)}
+    # the exported grades: autograded points only (the written answer waits for a grader)
+    assert float(grades["reference"]["raw_score"]) == 3.0
+    assert float(grades["stubs"]["raw_score"]) == 0.0
+    assert float(grades["reference"]["max_score"]) == 4.0
+    # the hidden test was restored and run at autograde time
+    graded = json.loads((course / "autograded/reference/hw3/Demo.ipynb").read_text())
+    assert "fixture-hidden-test" in "".join(graded["cells"][3]["source"])
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("synthetic")
+    subprocess.run([sys.executable, str(ROOT / "datasets/get_cifar10.py"), "--synthetic",
+                    "--dest", str(dest), "-q"], check=True, cwd=ROOT)
+    return dest / "cifar-10-batches-py"
+
+
+def test_roundtrip_on_the_real_notebooks(tmp_path, synthetic):
+    notebooks = sorted(p.name for p in (ROOT / "source/hw3").glob("*.ipynb"))
+    if not notebooks:
+        pytest.skip("no notebooks in source/hw3 yet")
+    course = tmp_path / "course"
+    for part in ["cs239", "source", "datasets", "tools"]:
+        shutil.copytree(ROOT / part, course / part, ignore=shutil.ignore_patterns(
+            "__pycache__", "*.npz", "cifar-10-batches-py", "synthetic", "*.tar.gz",
+            ".ipynb_checkpoints"))
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    if (ROOT / "autograder").is_dir():
+        shutil.copytree(ROOT / "autograder", course / "autograder",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    scores, grades = roundtrip(course, notebooks, synthetic, plain_nbgrader=False)
+    ref, stub = scores["reference"], scores["stubs"]
+    assert ref and set(ref) == set(stub)
+    assert {k: v for k, v in ref.items() if v[0] != v[1]} == {}, "reference lost points"
+    assert {k: v for k, v in stub.items() if v[0] != 0} == {}, "stubs earned points"
+    assert float(grades["stubs"]["raw_score"]) == 0.0
+    assert float(grades["reference"]["raw_score"]) == sum(v[1] for v in ref.values())
+    if set(submit_notebooks()) <= set(notebooks):
+        student_tools_on_the_graded_reference(course / "autograded" / "reference" / "hw3")
+
+
+def submit_notebooks():
+    from cs239.submit import NOTEBOOKS
+    return NOTEBOOKS
+
+
+def student_tools_on_the_graded_reference(folder):
+    """autograded/reference/hw3 holds the executed reference notebooks and the saved models:
+    what a finished student has. The self-check passes it and submit packs it."""
+    import zipfile
+
+    from cs239.submit import MODELS, NOTEBOOKS
+
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    proc = subprocess.run([sys.executable, "-m", "cs239.check", "--no-validate", "--json",
+                           "check.json"], cwd=folder, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((folder / "check.json").read_text())
+    assert {r["status"] for r in report["functions"].values()} == {"passes public checks"}
+    for name, findings in report["notebooks"].items():
+        assert all(f["ok"] for f in findings), (name, findings)
+    proc = subprocess.run([sys.executable, "-m", "cs239.submit", "--no-pdf"], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with zipfile.ZipFile(folder / "hw3_submission.zip") as z:
+        names = set(z.namelist())
+    assert set(NOTEBOOKS + MODELS) <= names and "cs239/layers.py" in names

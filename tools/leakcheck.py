@@ -1,0 +1,344 @@
+"""Check a student release for leaks of anything a student must not receive.
+
+    python -m tools.leakcheck assignments/hw3 [--root REPO]
+
+Fails (exit 1, one line per problem, naming the file and line) when the release contains:
+- text of a solution region of the master copy: `### BEGIN SOLUTION` .. `### END SOLUTION` in the
+  cs239 package, and nbgrader solution cells/regions of source/<assignment>/*.ipynb (whole solution
+  cells when they have no markers, e.g. written answers);
+- a hidden test (`### BEGIN HIDDEN TESTS` .. `### END HIDDEN TESTS`) or a mark scheme;
+- any file or text of autograder/ (the hidden suites and the grading runner);
+- a leftover marker line (a region the release step failed to strip);
+- executed output in a notebook (outputs or execution counts), e.g. the master's plots and numbers;
+- data or model files (.npz, .npy, pickles, archives, CIFAR batches, databases);
+- master-only or unexpected files (tools/, tests/, nbgrader_config.py, gradebook, caches, ...).
+
+Text is compared line by line after removing all whitespace; a master line counts as secret only
+when it is non-trivial (at least 8 characters with a letter or digit) and does not also appear in
+the public part of the master copy (outside every region), so provided code never trips it.
+Also importable: check_release(release_dir, root) -> list of Problem.
+"""
+import argparse
+import fnmatch
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MARKER_RE = re.compile(r"#{2,}\s*(BEGIN|END)\s+(SOLUTION|HIDDEN TESTS|MARK SCHEME)", re.I)
+REGION_MARKERS = {
+    "solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
+    "hidden test": ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
+    "mark scheme": ("### BEGIN MARK SCHEME", "### END MARK SCHEME"),
+}
+# Text that the release tools themselves write in place of a solution: public by construction.
+TOOL_TEXT = ["# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE",
+             "raise NotImplementedError("]
+
+DATA_SUFFIXES = {".npz", ".npy", ".pkl", ".pickle", ".h5", ".hdf5", ".pt", ".pth", ".mat",
+                 ".tar", ".gz", ".tgz", ".zip", ".bz2", ".xz", ".db", ".sqlite", ".sqlite3",
+                 ".joblib", ".part", ".pdf", ".html"}
+DATA_NAMES = ["data_batch_*", "test_batch", "batches.meta", "cifar-10-batches-py", "readme.html"]
+MASTER_ONLY = ["autograder", "tools", "tests", "bench", "source", "submitted", "autograded",
+               "feedback", "release", "assignments", ".git", ".ci", ".venv", "nbgrader_config.py",
+               "gradebook.db", "Makefile", "pyproject.toml", "environment.yml", "CONTRIBUTING.md",
+               "timestamp.txt", "__pycache__", ".ipynb_checkpoints", "*.pyc", "*.egg-info",
+               ".pytest_cache"]
+# What a release may hold at all (relative paths, glob patterns); anything else is reported.
+ALLOWED = ["README.md", "*.ipynb", "cs239/*.py", "cs239/*/*.py", "datasets/get_cifar10.py",
+           "datasets/get_cifar10.sh"]
+PUBLIC_FILES = ["datasets/get_cifar10.py", "datasets/get_cifar10.sh"]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str      # file (relative to the release), with ":line" or ":cell N line M" when known
+    kind: str      # solution / hidden test / autograder / marker / output / data / file
+    detail: str
+
+    def __str__(self):
+        return "%s: %s: %s" % (self.path, self.kind, self.detail)
+
+
+def normalize(line):
+    """A line without any whitespace (so re-indented or re-wrapped copies still match)."""
+    return re.sub(r"\s+", "", line)
+
+
+def variants(line):
+    """The normalized line, and its code without a trailing comment when that differs."""
+    n = normalize(line)
+    code = normalize(line.split("#", 1)[0]) if "#" in line else n
+    return [n] if code == n or not code else [n, code]
+
+
+GENERIC_RE = re.compile(r"^(import[\w.,]+|from[\w.]+import[\w.,()*]+|"
+                        r"(return|raise|yield|continue|break|pass|else|finally|try|while|"
+                        r"except)\b.{0,12}|if__name__==[\"']__main__[\"']:)$")
+
+
+def nontrivial(norm, kind="solution"):
+    """Whether a normalized line is distinctive enough to count as secret.
+
+    Solution lines: 8+ characters with a letter or digit. autograder/ text is mostly ordinary
+    code, so there only lines of 16+ characters that are not imports or bare keywords count.
+    """
+    if len(norm) < 8 or re.search(r"[A-Za-z0-9]", norm) is None:
+        return False
+    return kind != "autograder" or (len(norm) >= 16 and not GENERIC_RE.match(norm))
+
+
+def split_regions(lines, begin, end):
+    """(inside, outside): lists of lines strictly inside begin/end marker lines, and the rest."""
+    inside, outside, depth = [], [], 0
+    for line in lines:
+        s = line.strip()
+        if s == begin:
+            depth += 1
+        elif s == end:
+            depth = max(depth - 1, 0)
+        elif depth:
+            inside.append(line)
+        else:
+            outside.append(line)
+    return inside, outside
+
+
+def _cell_source(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _read_notebook(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _nbgrader(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+class Secrets:
+    """Normalized secret lines of the master copy, each with where it came from."""
+
+    def __init__(self):
+        self.secret = {}      # normalized line -> (kind, origin)
+        self.public = set()   # normalized lines that appear outside every region
+        self.autograder_files = {}   # file bytes -> origin, for copies under another name
+
+    def add_secret(self, line, kind, origin):
+        for n in variants(line):
+            if nontrivial(n, kind) and n not in self.secret:
+                self.secret[n] = (kind, origin)
+
+    def add_public(self, line):
+        self.public.update(variants(line))
+
+    def finish(self):
+        for n in self.public:
+            self.secret.pop(n, None)
+        return self
+
+    def lookup(self, line):
+        for n in variants(line):
+            if n in self.secret:
+                return self.secret[n]
+        return None
+
+
+def _add_text(secrets, text, origin):
+    """Secret regions of a master text (a .py file or a notebook cell); the rest is public."""
+    lines = text.splitlines()
+    rest = lines
+    for kind, (begin, end) in REGION_MARKERS.items():
+        inside, rest = split_regions(rest, begin, end)
+        for line in inside:
+            secrets.add_secret(line, kind, origin)
+    for line in rest:
+        secrets.add_public(line)
+
+
+def collect_secrets(root, assignment="hw3"):
+    """Secret lines of the master copy at root: cs239 regions, notebook solutions, autograder/."""
+    root = Path(root)
+    secrets = Secrets()
+    for line in TOOL_TEXT:
+        secrets.add_public(line)
+    for name in PUBLIC_FILES:     # shipped as they are: public by definition
+        f = root / name
+        if f.is_file():
+            for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+                secrets.add_public(line)
+    for py in sorted((root / "cs239").rglob("*.py")):
+        if "__pycache__" in py.parts:
+            continue
+        _add_text(secrets, py.read_text(encoding="utf-8"), py.relative_to(root).as_posix())
+    for nb_path in sorted((root / "source" / assignment).glob("*.ipynb")):
+        nb = _read_notebook(nb_path)
+        rel = nb_path.relative_to(root).as_posix()
+        for i, cell in enumerate(nb.get("cells", [])):
+            src = _cell_source(cell)
+            origin = "%s cell %d" % (rel, i)
+            meta = _nbgrader(cell)
+            if meta.get("solution") and "### BEGIN SOLUTION" not in src:
+                # a whole solution cell (e.g. a written answer): nbgrader replaces all of it
+                for line in src.splitlines():
+                    secrets.add_secret(line, "solution", origin)
+            else:
+                _add_text(secrets, src, origin)
+            # The master's outputs may print reference values too: any output in a released
+            # notebook is reported as executed output, so their text is not needed here.
+    grader = root / "autograder"
+    if grader.is_dir():
+        for f in sorted(grader.rglob("*")):
+            if not f.is_file() or "__pycache__" in f.parts:
+                continue
+            rel = f.relative_to(root).as_posix()
+            data = f.read_bytes()
+            secrets.autograder_files[data] = rel
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            for line in text.splitlines():
+                secrets.add_secret(line, "autograder", rel)
+    return secrets.finish()
+
+
+def _matches(rel, patterns):
+    parts = rel.split("/")
+    return any(fnmatch.fnmatch(rel, p) or any(fnmatch.fnmatch(part, p) for part in parts)
+               for p in patterns)
+
+
+def _check_lines(rel, lines, secrets, where, problems):
+    for j, line in enumerate(lines, 1):
+        if MARKER_RE.search(line):
+            problems.append(Problem(where(j), "marker",
+                                    "nbgrader/solution marker left in the release: %r"
+                                    % line.strip()[:80]))
+            continue
+        hit = secrets.lookup(line)
+        if hit:
+            kind, origin = hit
+            problems.append(Problem(where(j), kind, "line of %s: %r" % (origin, line.strip()[:80])))
+        if re.search(r"^\s*(from|import)\s+autograder\b", line):
+            problems.append(Problem(where(j), "autograder", "imports autograder: %r"
+                                    % line.strip()[:80]))
+
+
+def check_release(release, root=ROOT, assignment="hw3"):
+    """Every leak in the release folder, as a list of Problem (empty: clean)."""
+    release, root = Path(release), Path(root)
+    if not release.is_dir():
+        return [Problem(str(release), "file", "release folder does not exist")]
+    secrets = collect_secrets(root, assignment)
+    source = root / "source" / assignment
+    problems = []
+    for f in sorted(p for p in release.rglob("*")):
+        rel = f.relative_to(release).as_posix()
+        if f.is_dir():
+            if _matches(rel, MASTER_ONLY) or _matches(rel, DATA_NAMES):
+                problems.append(Problem(rel + "/", "file", "folder must not be in a release"))
+            continue
+        data = f.read_bytes()
+        if _matches(rel, DATA_NAMES) or f.suffix.lower() in DATA_SUFFIXES:
+            problems.append(Problem(rel, "data", "data/model/output file (%d bytes) must not be "
+                                    "in a release" % len(data)))
+            continue
+        if data in secrets.autograder_files:
+            problems.append(Problem(rel, "autograder", "copy of %s"
+                                    % secrets.autograder_files[data]))
+            continue
+        if _matches(rel, MASTER_ONLY):
+            problems.append(Problem(rel, "file", "master-only file"))
+            continue
+        from_source = (source / rel).is_file()
+        if not (_matches_exact(rel, ALLOWED) or from_source):
+            problems.append(Problem(rel, "file", "unexpected file (a release holds only %s and "
+                                    "files of %s)" % (", ".join(ALLOWED),
+                                                       source.relative_to(root).as_posix())))
+            continue
+        if f.suffix.lower() in IMAGE_SUFFIXES and f.suffix.lower() != ".svg":
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(rel, "data", "binary file"))
+            continue
+        if f.suffix == ".ipynb":
+            problems.extend(_check_notebook(rel, text, secrets))
+        else:
+            _check_lines(rel, text.splitlines(), secrets, lambda j, rel=rel: "%s:%d" % (rel, j),
+                         problems)
+    return problems
+
+
+def _matches_exact(rel, patterns):
+    return any(fnmatch.fnmatch(rel, p) and rel.count("/") == p.count("/") for p in patterns)
+
+
+def _check_notebook(rel, text, secrets):
+    problems = []
+    try:
+        nb = json.loads(text)
+    except ValueError as e:
+        return [Problem(rel, "file", "not a readable notebook: %s" % e)]
+    for i, cell in enumerate(nb.get("cells", [])):
+        def where(j, i=i):
+            return "%s:cell %d line %d" % (rel, i, j)
+        _check_lines(rel, _cell_source(cell).splitlines(), secrets, where, problems)
+        if cell.get("cell_type") == "code":
+            if cell.get("outputs"):
+                problems.append(Problem("%s:cell %d" % (rel, i), "output",
+                                        "%d executed output(s) in the release"
+                                        % len(cell["outputs"])))
+            if cell.get("execution_count") is not None:
+                problems.append(Problem("%s:cell %d" % (rel, i), "output",
+                                        "execution count %s in the release"
+                                        % cell["execution_count"]))
+        for name, att in (cell.get("attachments") or {}).items():
+            problems.append(Problem("%s:cell %d" % (rel, i), "data",
+                                    "attachment %r (check it holds no solution)" % name))
+    return problems
+
+
+def guess_assignment(release, root):
+    """The release folder's name when source/ has it, else the only assignment in source/."""
+    name = Path(release).resolve().name
+    source = Path(root) / "source"
+    if (source / name).is_dir():
+        return name
+    found = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    if len(found) == 1:
+        return found[0]
+    raise SystemExit("leakcheck: error: cannot tell which assignment of %s %s is; pass "
+                     "--assignment" % (source, release))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m tools.leakcheck",
+                                 description=__doc__.split("\n")[0])
+    ap.add_argument("release", help="the release folder, e.g. assignments/hw3")
+    ap.add_argument("--root", default=str(ROOT), help="the master copy (repository root)")
+    ap.add_argument("--assignment", default=None,
+                    help="assignment id (default: the release folder's name)")
+    args = ap.parse_args(argv)
+    assignment = args.assignment or guess_assignment(args.release, args.root)
+    problems = check_release(args.release, args.root, assignment)
+    for p in problems:
+        print("leak: %s" % p)
+    if problems:
+        print("leak check FAILED: %d problem(s) in %s" % (len(problems), args.release))
+        return 1
+    n = sum(1 for p in Path(args.release).rglob("*") if p.is_file())
+    print("leak check passed: %d files in %s, nothing secret" % (n, args.release))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
