@@ -1,0 +1,7 @@
+"""cs239: the course package for Homework 3 (backpropagation).
+
+Students fill in the functions marked ``YOUR CODE HERE`` in ``layers.py``, ``optim.py``,
+``derivations.py`` and ``classifiers/``; everything else is provided and complete.
+"""
+
+__version__ = "0.1.0"
