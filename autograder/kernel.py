@@ -45,8 +45,11 @@ def main():
            "PYTHONPATH": cfg["site"], "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NBGRADER_EXECUTION": "autograde",
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    if os.environ.get("CS239_CIFAR10_DIR"):
-        env["CS239_CIFAR10_DIR"] = os.environ["CS239_CIFAR10_DIR"]
+    # The instructor's data folder, and size overrides for the notebooks' parameters cell
+    # (e.g. grade at a reduced scale); both are set by whoever runs the grader, never a student.
+    for name in ("CS239_CIFAR10_DIR", "CS239_NOTEBOOK_PARAMETERS"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
     if uid is not None:
         os.setgroups([])
         os.setresgid(gid, gid, gid)

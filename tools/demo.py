@@ -14,10 +14,13 @@ Steps (everything lands under build/demo/, nothing in the repository changes):
 Usage: python -m tools.demo [--out build/demo] [--only STEP ...]
 """
 import argparse
+import json
+import os
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +72,100 @@ def step_notebooks(out, data_dir):
     return work
 
 
+# Realistic mistakes from the course forums, each planted in a copy of the reference submission:
+# (name, file, reference text, buggy text).
+BUGS = [
+    ("bug-softmax-no-mean", "cs239/layers.py",
+     "    loss = -log_probs[rows, y].sum() / N\n", "    loss = -log_probs[rows, y].sum()\n"),
+    ("bug-relu-mask-from-dout", "cs239/layers.py",
+     "    dx = np.where(x > 0, dout, 0)\n", "    dx = np.where(dout > 0, dout, 0)\n"),
+    ("bug-adam-no-bias-correction", "cs239/optim.py",
+     "    mt = m / (1 - beta1**t)\n    vt = v / (1 - beta2**t)\n", "    mt, vt = m, v\n"),
+]
+
+
+def quick_notebook_parameters():
+    """One JSON object of small sizes for every notebook (the grader passes it to the kernels)."""
+    from tools.notebooks import QUICK_PARAMETERS
+
+    merged = {}
+    for params in QUICK_PARAMETERS.values():
+        for key, value in params.items():
+            if merged.get(key, value) != value:
+                raise ValueError("QUICK_PARAMETERS disagree on %r" % key)
+            merged[key] = value
+    return merged
+
+
+def step_release(out):
+    banner("3. release: nbgrader + stubbed package + leak check")
+    from tools.release import release
+
+    dest = out / "release" / "hw3"
+    release(ROOT, "hw3", dest, quiet=True)
+    print("student release in %s:" % dest.relative_to(ROOT))
+    for path in sorted(p for p in dest.rglob("*") if p.is_file()):
+        print("   %s" % path.relative_to(dest))
+    return dest
+
+
+def step_student(out, release_dir, data_dir):
+    banner("4. student: fill in the release, run the notebooks, self-check, submit")
+    import nbformat
+
+    from tools.notebooks import quick_parameters, run_notebook
+    from tools.release import fill_in
+
+    student = out / "student" / "hw3"
+    if student.exists():
+        shutil.rmtree(student)
+    fill_in(release_dir, student)
+    for name in NOTEBOOKS:
+        path = student / ("%s.ipynb" % name)
+        nb = run_notebook(path, quick_parameters(path), cwd=student,
+                          env={"CS239_CIFAR10_DIR": data_dir})
+        nbformat.write(nb, str(path))
+        print("ran %s" % path.name)
+    env = dict(os.environ, CS239_CIFAR10_DIR=str(data_dir))
+    run([sys.executable, "-m", "cs239.check", "--no-validate"], cwd=student, env=env)
+    run([sys.executable, "-m", "cs239.submit"], cwd=student, env=env)
+    return student / "hw3_submission.zip"
+
+
+def step_grading(out, release_dir, submission_zip, data_dir):
+    banner("5. grading: a batch of submissions in the sandboxed autograder")
+    subs = out / "submissions"
+    if subs.exists():
+        shutil.rmtree(subs)
+    subs.mkdir(parents=True)
+    batch = [shutil.copy(submission_zip, subs / "reference.zip")]
+    shutil.copytree(release_dir, subs / "untouched-release")
+    batch.append(subs / "untouched-release")
+    with zipfile.ZipFile(submission_zip) as zf:
+        zf.extractall(subs / "_reference")
+    for name, rel, good, bad in BUGS:
+        shutil.copytree(subs / "_reference", subs / name)
+        target = subs / name / rel
+        text = target.read_text()
+        if good not in text:
+            sys.exit("demo: cannot plant %s: reference text not found in %s" % (name, rel))
+        target.write_text(text.replace(good, bad))
+        batch.append(subs / name)
+    shutil.rmtree(subs / "_reference")
+
+    grades = out / "grades"
+    env = dict(os.environ, CS239_CIFAR10_DIR=str(data_dir),
+               CS239_NOTEBOOK_PARAMETERS=json.dumps(quick_notebook_parameters()))
+    # Exit status 0 means every submission got a results.json, whatever its score.
+    run([sys.executable, "-m", "autograder", "grade", *batch, "--out", grades, "--jobs", "2",
+         "--force"], env=env)
+    print("\ngradebook (%s):" % (grades / "grades.csv").relative_to(ROOT))
+    print((grades / "grades.csv").read_text())
+    feedback = grades / BUGS[0][0] / "feedback.md"
+    print("feedback for %s (%s), first 40 lines:" % (BUGS[0][0], feedback.relative_to(ROOT)))
+    print("\n".join(feedback.read_text().splitlines()[:40]))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=str(ROOT / "build" / "demo"))
@@ -82,6 +179,14 @@ def main(argv=None):
     data_dir = step_data(out)
     if "notebooks" in steps:
         step_notebooks(out, data_dir)
+    release_dir = out / "release" / "hw3"
+    if "release" in steps or not release_dir.is_dir():
+        release_dir = step_release(out)
+    submission = out / "student" / "hw3" / "hw3_submission.zip"
+    if "student" in steps or not submission.is_file():
+        submission = step_student(out, release_dir, data_dir)
+    if "grading" in steps:
+        step_grading(out, release_dir, submission, data_dir)
     banner("done in %.0f s; everything is under %s" % (time.perf_counter() - start, out))
     return 0
 

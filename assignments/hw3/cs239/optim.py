@@ -45,7 +45,9 @@ def sgd_momentum(w, dw, config=None):
         config = {}
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("momentum", 0.9)
-    v = config.get("velocity", np.zeros_like(w))
+    v = config.get("velocity")
+    if v is None:
+        v = np.zeros_like(w)
     next_w = None
     # TODO: Implement the momentum update. Store the updated weights in next_w and the
     # updated velocity in config["velocity"].
@@ -74,7 +76,8 @@ def rmsprop(w, dw, config=None):
     config.setdefault("learning_rate", 1e-2)
     config.setdefault("decay_rate", 0.99)
     config.setdefault("epsilon", 1e-8)
-    config.setdefault("cache", np.zeros_like(w))
+    if "cache" not in config:  # allocate the state once, not on every call
+        config["cache"] = np.zeros_like(w)
     next_w = None
     # TODO: Implement the RMSProp update. Store the updated weights in next_w and the
     # updated moving average in config["cache"].
@@ -109,8 +112,10 @@ def adam(w, dw, config=None):
     config.setdefault("beta1", 0.9)
     config.setdefault("beta2", 0.999)
     config.setdefault("epsilon", 1e-8)
-    config.setdefault("m", np.zeros_like(w))
-    config.setdefault("v", np.zeros_like(w))
+    if "m" not in config:  # allocate the state once, not on every call
+        config["m"] = np.zeros_like(w)
+    if "v" not in config:
+        config["v"] = np.zeros_like(w)
     config.setdefault("t", 0)
     next_w = None
     # TODO: Implement the Adam update. Store the updated weights in next_w and the updated
