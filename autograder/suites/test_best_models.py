@@ -177,42 +177,23 @@ def test_tln_valid(submission_dir):
     _validate_tln(_load(submission_dir, TLN_FILE, "TwoLayerNet.ipynb"))
 
 
-@graded("best_model: two-layer net test accuracy >= %d%%" % round(100 * TLN_TIERS[0][0]),
-        points=TLN_TIERS[0][1])
-def test_tln_tier0(ref, submission_dir):
-    _tier(ref, submission_dir, "tln", TLN_TIERS[0][0], TLN_TIERS)
-
-
-@graded("best_model: two-layer net test accuracy >= %d%%" % round(100 * TLN_TIERS[1][0]),
-        points=TLN_TIERS[1][1])
-def test_tln_tier1(ref, submission_dir):
-    _tier(ref, submission_dir, "tln", TLN_TIERS[1][0], TLN_TIERS)
-
-
-@graded("best_model: two-layer net test accuracy >= %d%%" % round(100 * TLN_TIERS[2][0]),
-        points=TLN_TIERS[2][1])
-def test_tln_tier2(ref, submission_dir):
-    _tier(ref, submission_dir, "tln", TLN_TIERS[2][0], TLN_TIERS)
-
-
 @graded("best_model: fc_net_best.npz is present and valid", points=1)
 def test_fc_valid(submission_dir):
     _validate_fc(_load(submission_dir, FC_FILE, "FullyConnectedNets.ipynb"))
 
 
-@graded("best_model: fully-connected net test accuracy >= %d%%" % round(100 * FC_TIERS[0][0]),
-        points=FC_TIERS[0][1])
-def test_fc_tier0(ref, submission_dir):
-    _tier(ref, submission_dir, "fc", FC_TIERS[0][0], FC_TIERS)
+# One graded test per accuracy tier of each model, in the order of the tiers.
+_TIER_CASES = [
+    pytest.param(kind, threshold, tiers,
+                 marks=graded("best_model: %s test accuracy >= %d%%" % (label, round(100 * threshold)),
+                              points=points),
+                 id="%s-%d" % (kind, round(100 * threshold)))
+    for kind, label, tiers in (("tln", "two-layer net", TLN_TIERS),
+                               ("fc", "fully-connected net", FC_TIERS))
+    for threshold, points in tiers
+]
 
 
-@graded("best_model: fully-connected net test accuracy >= %d%%" % round(100 * FC_TIERS[1][0]),
-        points=FC_TIERS[1][1])
-def test_fc_tier1(ref, submission_dir):
-    _tier(ref, submission_dir, "fc", FC_TIERS[1][0], FC_TIERS)
-
-
-@graded("best_model: fully-connected net test accuracy >= %d%%" % round(100 * FC_TIERS[2][0]),
-        points=FC_TIERS[2][1])
-def test_fc_tier2(ref, submission_dir):
-    _tier(ref, submission_dir, "fc", FC_TIERS[2][0], FC_TIERS)
+@pytest.mark.parametrize("kind, threshold, tiers", _TIER_CASES)
+def test_accuracy_tier(ref, submission_dir, kind, threshold, tiers):
+    _tier(ref, submission_dir, kind, threshold, tiers)
