@@ -95,7 +95,7 @@ Python 3.11 or newer:
 
 ```bash
 python3 -m venv .venv && . .venv/bin/activate
-pip install numpy matplotlib jupyter nbgrader
+pip install numpy matplotlib jupyter nbgrader tqdm
 ```
 
 (or `conda create -n cs239 python=3.11 numpy matplotlib jupyter nbgrader -c conda-forge`).
