@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = [
     "fail", "rng_for", "as_array", "check_array", "check_scalar", "check_dtype", "check_dict",
-    "check_unmodified", "call_reporting_args", "numeric_grad", "rel_err_max", "close",
+    "check_unmodified", "call_reporting_args", "numeric_grad", "check_grads_match_own_loss", "rel_err_max", "close",
     "fmt_index", "student_raised",
 ]
 
@@ -272,3 +272,31 @@ def numeric_grad(f, x, h=1e-6):
         x[ix] = old
         grad[ix] = (fp - fm) / (2 * h)
     return grad
+
+
+def check_grads_match_own_loss(grads, params, keys, loss_at, seed, hint=""):
+    """Each grads[name] (name in keys, in order) must agree with centered finite differences of
+    the student's own loss along one random direction in that parameter only.
+
+    loss_at(params) returns the student's loss (a float) at those parameters; the directions and
+    the comparison stay on the trusted side. hint is appended to the failure message.
+    """
+    rng = rng_for(seed)
+    eps = 1e-5
+    for name in keys:
+        g = np.asarray(grads[name], dtype=np.float64)
+        if g.shape != params[name].shape:
+            fail("grads[%r]: shape expected %s, got %s" % (name, params[name].shape, g.shape))
+        d = rng.standard_normal(params[name].shape)
+        vals = []
+        for sgn in (1, -1):
+            p = {k: a.copy() for k, a in params.items()}
+            p[name] = p[name] + sgn * eps * d
+            vals.append(float(loss_at(p)))
+        num = (vals[0] - vals[1]) / (2 * eps)
+        ana = float(np.sum(g * d))
+        err = abs(num - ana) / max(abs(num) + abs(ana), 1e-8)
+        if err > 1e-5:
+            fail("grads[%r] disagrees with finite differences of your own loss (relative "
+                 "error %.1e along a random direction, should be < 1e-5): the gradient and "
+                 "the loss you compute do not match%s" % (name, err, hint))

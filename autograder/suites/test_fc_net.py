@@ -5,7 +5,8 @@ import functools
 import numpy as np
 import pytest
 
-from ._checks import check_array, check_dict, check_dtype, check_scalar, close, fail, rng_for
+from ._checks import (check_array, check_dict, check_dtype, check_grads_match_own_loss,
+                      check_scalar, close, fail, rng_for)
 
 graded = pytest.mark.graded
 FCN = "cs239.classifiers.fc_net.FullyConnectedNet"
@@ -323,23 +324,9 @@ def test_self_consistent(student, ref):
     h = _student_model(student, hidden, D, C, params, reg)
     _, grads = _pair(student.call_method(h, "loss", X, y))
     grads = check_dict(grads, _keys(4), "grads")
-    rng = rng_for("fc-fd-dirs")
-    eps = 1e-5
-    for name in _keys(4):
-        g = np.asarray(grads[name], dtype=np.float64)
-        if g.shape != params[name].shape:
-            fail("grads[%r]: shape expected %s, got %s" % (name, params[name].shape, g.shape))
-        d = rng.standard_normal(params[name].shape)
-        vals = []
-        for sgn in (1, -1):
-            p = {k: a.copy() for k, a in params.items()}
-            p[name] = p[name] + sgn * eps * d
-            student.set_attr(h, "params", p)
-            vals.append(float(_pair(student.call_method(h, "loss", X, y))[0]))
-        num = (vals[0] - vals[1]) / (2 * eps)
-        ana = float(np.sum(g * d))
-        err = abs(num - ana) / max(abs(num) + abs(ana), 1e-8)
-        if err > 1e-5:
-            fail("grads[%r] disagrees with finite differences of your own loss (relative "
-                 "error %.1e along a random direction, should be < 1e-5): the gradient and "
-                 "the loss you compute do not match" % (name, err))
+
+    def loss_at(p):
+        student.set_attr(h, "params", p)
+        return _pair(student.call_method(h, "loss", X, y))[0]
+
+    check_grads_match_own_loss(grads, params, _keys(4), loss_at, "fc-fd-dirs")

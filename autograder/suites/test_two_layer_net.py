@@ -4,7 +4,8 @@ import functools
 import numpy as np
 import pytest
 
-from ._checks import check_array, check_dict, check_scalar, close, fail, rng_for
+from ._checks import (check_array, check_dict, check_grads_match_own_loss, check_scalar,
+                      close, fail, rng_for)
 
 graded = pytest.mark.graded
 TLN = "cs239.classifiers.neural_net.TwoLayerNet"
@@ -206,29 +207,13 @@ def test_self_consistent(student, ref):
     h = _net(student, params, D, H, C)
     _, grads = _pair(student.call_method(h, "loss", X, y, reg=reg), "loss")
     grads = check_dict(grads, KEYS, "grads")
-    rng = rng_for("tln-fd-dirs")
-    eps = 1e-5
-    for name in KEYS:
-        g = np.asarray(grads[name], dtype=np.float64)
-        if g.shape != params[name].shape:
-            fail("grads[%r]: shape expected %s, got %s" % (name, params[name].shape, g.shape))
-        # directional derivative along a random direction in this parameter only
-        d = rng.standard_normal(params[name].shape)
-        vals = []
-        for sgn in (1, -1):
-            p = {k: a.copy() for k, a in params.items()}
-            p[name] = p[name] + sgn * eps * d
-            student.set_attr(h, "params", p)
-            lv, _ = _pair(student.call_method(h, "loss", X, y, reg=reg), "loss")
-            vals.append(float(lv))
-        num = (vals[0] - vals[1]) / (2 * eps)
-        ana = float(np.sum(g * d))
-        err = abs(num - ana) / max(abs(num) + abs(ana), 1e-8)
-        if err > 1e-5:
-            fail("grads[%r] disagrees with finite differences of your own loss (relative "
-                 "error %.1e along a random direction, should be < 1e-5): the gradient and "
-                 "the loss you compute do not match (e.g. a 0.5 factor in one but not the "
-                 "other)" % (name, err))
+
+    def loss_at(p):
+        student.set_attr(h, "params", p)
+        return _pair(student.call_method(h, "loss", X, y, reg=reg), "loss")[0]
+
+    check_grads_match_own_loss(grads, params, KEYS, loss_at, "tln-fd-dirs",
+                               hint=" (e.g. a 0.5 factor in one but not the other)")
 
 
 # --------------------------------------------------------------------------- predict
