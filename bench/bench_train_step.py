@@ -11,7 +11,7 @@ the other one runs), after a warm-up. The step-0 losses are compared once as a s
 
     python -m bench train_step                       # through the runner (make bench)
     python -m bench.bench_train_step --profile       # also: where the numpy step spends time
-    python -m bench.bench_train_step --experiments   # also: candidate speed-ups, measured
+    python -m bench.bench_train_step --experiments   # also: the textbook forms, measured
 
 BENCH_THREADS=1 sets the number of threads of both libraries (default 2).
 Needs torch (benchmark only, never a project dependency):
@@ -251,7 +251,9 @@ def profile(hidden_dims, batch):
         dout = rng.standard_normal((batch, W.shape[1]), dtype=np.float32)
         cache = (acts[i - 1], W, b)
         xT, dT = acts[i - 1].T, dout
-        parts.append(("affine_backward L%d  dx=dout@W.T" % i, _median_ms(lambda: dout @ W.T)))
+        if i > 1:  # the reference skips layer 1's dx
+            parts.append(("affine_backward L%d  dx=dout@W.T" % i,
+                          _median_ms(lambda: dout @ W.T)))
         parts.append(("affine_backward L%d  dW=x.T@dout" % i, _median_ms(lambda: xT @ dT)))
         parts.append(("affine_backward L%d  total" % i,
                       _median_ms(lambda c=cache, d=dout: affine_backward(d, c))))
@@ -260,8 +262,8 @@ def profile(hidden_dims, batch):
             parts.append(("relu_backward   L%d" % (i - 1),
                           _median_ms(lambda a=a, d=rng.standard_normal(a.shape, dtype=np.float32):
                                      relu_backward(d, a))))
-    parts.append(("reg: sum(W*W) + reg*W, all W",
-                  _median_ms(lambda: [(np.sum(P[k] * P[k]), REG * P[k]) for k in P
+    parts.append(("reg: vdot(W, W) + reg*W, all W",
+                  _median_ms(lambda: [(np.vdot(P[k], P[k]), REG * P[k]) for k in P
                                       if k.startswith("W")])))
     cfgs = {k: dict(c) for k, c in step.configs.items()}
     grads = {k: rng.standard_normal(v.shape, dtype=np.float32) for k, v in P.items()}
@@ -276,44 +278,25 @@ def profile(hidden_dims, batch):
 
 
 # ------------------------------------------------------------------ experiments (--experiments)
-# Candidate speed-ups of the reference, measured here so that they can be re-checked; they are
-# NOT used by main(). Each gives the same losses as the reference (to float32 rounding).
+# The textbook forms a student writes from the TODOs, which the reference improves on, measured
+# here so that the gain can be re-checked; NOT used by main(). Each gives the reference's losses
+# (to float32 rounding).
 
-def adam_fused(w, dw, config=None):
-    """cs239.optim.adam's maths with one scratch buffer (which becomes next_w) instead of about
-    ten temporaries; out of place (the caller's w, dw, m, v are not modified); Python-float
-    scalars only, so float32 arrays stay float32."""
-    if config is None:
-        config = {}
-    for key, default in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999),
-                         ("epsilon", 1e-8), ("t", 0)):
-        config.setdefault(key, default)
-    for key in ("m", "v"):
-        if key not in config:  # (setdefault(key, np.zeros_like(w)) allocates on every call)
-            config[key] = np.zeros_like(w)
-    b1, b2 = config["beta1"], config["beta2"]
-    t = config["t"] + 1
-    tmp = np.multiply(dw, 1 - b1)
-    m = np.multiply(config["m"], b1)
-    m += tmp
-    np.multiply(dw, dw, out=tmp)
-    tmp *= 1 - b2
-    v = np.multiply(config["v"], b2)
-    v += tmp
-    np.sqrt(v, out=tmp)  # sqrt(vt) + eps = sqrt(v) / sqrt(1 - b2**t) + eps
-    tmp *= 1 / (1 - b2 ** t) ** 0.5
-    tmp += config["epsilon"]
-    np.divide(m, tmp, out=tmp)
-    tmp *= config["learning_rate"] / (1 - b1 ** t)
-    next_w = np.subtract(w, tmp, out=tmp)
+def adam_textbook(w, dw, config):
+    """Adam as in its docstring: new arrays for every operation, mt and vt divided out."""
+    b1, b2, t = config.get("beta1", 0.9), config.get("beta2", 0.999), config.get("t", 0) + 1
+    m = b1 * config.get("m", 0) + (1 - b1) * dw
+    v = b2 * config.get("v", 0) + (1 - b2) * (dw * dw)
+    mt, vt = m / (1 - b1**t), v / (1 - b2**t)
+    next_w = w - config.get("learning_rate", 1e-3) * mt / (np.sqrt(vt) + config.get("epsilon", 1e-8))
     config.update(m=m, v=v, t=t)
     return next_w, config
 
 
-def fc_loss_variant(model, X, y, skip_dx1=True, dot_reg=True):
-    """FullyConnectedNet.loss (relu) with two optional changes: no input gradient for the
-    first layer (nobody uses it), and 0.5 * reg * dot(w, w) instead of sum(W * W)."""
-    from cs239.layer_utils import affine_act_forward
+def fc_loss_textbook(model, X, y, dx_every_layer=True, sum_sq_reg=True):
+    """FullyConnectedNet.loss (relu) with textbook forms: affine_act_backward for every hidden
+    layer (so layer 1's unused dX is computed) and sum(W * W) for the regularization."""
+    from cs239.layer_utils import affine_act_backward, affine_act_forward
     from cs239.layers import affine_backward, affine_forward, relu_backward, softmax_loss
 
     P, L = model.params, model.num_layers
@@ -327,28 +310,26 @@ def fc_loss_variant(model, X, y, skip_dx1=True, dot_reg=True):
     grads = {}
     dout, grads["W%d" % L], grads["b%d" % L] = affine_backward(dscores, cache)
     for i in range(L - 1, 0, -1):
-        fc_cache, act_cache, _ = caches[i - 1]
-        da = relu_backward(dout, act_cache)
-        if i == 1 and skip_dx1:
-            x = fc_cache[0]
-            grads["W1"], grads["b1"] = x.reshape(x.shape[0], -1).T @ da, da.sum(axis=0)
+        if i == 1 and not dx_every_layer:
+            fc_cache, act_cache, _ = caches[0]
+            da = relu_backward(dout, act_cache)
+            grads["W1"], grads["b1"] = X.reshape(X.shape[0], -1).T @ da, da.sum(axis=0)
         else:
-            dout, grads["W%d" % i], grads["b%d" % i] = affine_backward(da, fc_cache)
+            dout, grads["W%d" % i], grads["b%d" % i] = affine_act_backward(dout, caches[i - 1])
     for i in range(1, L + 1):
         W = P["W%d" % i]
-        flat = W.ravel()
-        loss += 0.5 * model.reg * (flat @ flat if dot_reg else np.sum(W * W))
+        loss += 0.5 * model.reg * (np.sum(W * W) if sum_sq_reg else np.vdot(W, W))
         grads["W%d" % i] += model.reg * W
     return loss, grads
 
 
 class VariantStep(NumpyStep):
-    def __init__(self, model, X, y, rule=adam, **changes):
+    def __init__(self, model, X, y, rule=adam, **forms):
         super().__init__(model, X, y)
-        self.rule, self.changes = rule, changes
+        self.rule, self.forms = rule, forms
 
     def __call__(self):
-        loss, grads = fc_loss_variant(self.model, self.X, self.y, **self.changes)
+        loss, grads = fc_loss_textbook(self.model, self.X, self.y, **self.forms)
         params = self.model.params
         for p in params:
             params[p], self.configs[p] = self.rule(params[p], grads[p], self.configs[p])
@@ -356,15 +337,14 @@ class VariantStep(NumpyStep):
 
 
 def experiments(torch, rounds=7, per_round=3):
-    """Reference step vs each candidate change vs torch, interleaved round by round."""
+    """Reference step vs the textbook forms vs torch, interleaved round by round."""
     variants = {
         "reference": lambda m, X, y: NumpyStep(m, X, y),
-        "1. no dx for layer 1": lambda m, X, y: VariantStep(m, X, y, skip_dx1=True,
-                                                            dot_reg=False),
-        "2. adam_fused": lambda m, X, y: VariantStep(m, X, y, rule=adam_fused, skip_dx1=False,
-                                                     dot_reg=False),
-        "3. dot() for reg": lambda m, X, y: VariantStep(m, X, y, skip_dx1=False, dot_reg=True),
-        "1+2+3": lambda m, X, y: VariantStep(m, X, y, rule=adam_fused),
+        "textbook adam": lambda m, X, y: VariantStep(m, X, y, rule=adam_textbook,
+                                                     dx_every_layer=False, sum_sq_reg=False),
+        "dX for layer 1 too": lambda m, X, y: VariantStep(m, X, y, sum_sq_reg=False),
+        "sum(W * W) for reg": lambda m, X, y: VariantStep(m, X, y, dx_every_layer=False),
+        "all three textbook": lambda m, X, y: VariantStep(m, X, y, rule=adam_textbook),
         "torch": lambda m, X, y: TorchStep(torch, m, X, y),
     }
     for hidden_dims, batch in CASES:
@@ -390,7 +370,7 @@ if __name__ == "__main__":
     parser.add_argument("--profile", action="store_true",
                         help="also print where the numpy step spends its time")
     parser.add_argument("--experiments", action="store_true",
-                        help="also time candidate speed-ups of the reference step")
+                        help="also time the textbook forms that the reference improves on")
     args = parser.parse_args()
     main()
     if args.profile:

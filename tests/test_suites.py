@@ -7,7 +7,8 @@ in-process stand-in plugin (tests/test_suites_standin.py):
 - realistic buggy variants (one common mistake each, patched into a copy of the reference):
   exactly the expected graded names lose points, with the expected diagnosis in the message;
 - correct alternative styles (einsum, logsumexp, np.where, sampling without replacement,
-  epsilon inside the RMSProp square root, explicit inverse, ...): full marks.
+  epsilon inside the RMSProp square root, textbook Adam with mt and vt, explicit inverse,
+  ...): full marks.
 """
 import json
 import os
@@ -25,6 +26,40 @@ ROOT = Path(__file__).resolve().parents[1]
 SUITES = ROOT / "autograder" / "suites"
 L, O, N, F, D = ("layers.py", "optim.py", "classifiers/neural_net.py",
                  "classifiers/fc_net.py", "derivations.py")
+
+
+def _adam_textbook():
+    """A patch that turns the reference adam (bias corrections folded into scalars, in-place
+    updates of fresh arrays) into the textbook form of its docstring, with mt and vt."""
+    text = (ROOT / "cs239" / O).read_text()
+    body = text[text.index("def adam("):]
+    start = body.index('    m = beta1 * config["m"]')
+    old = body[start:body.index("    config.update(m=m, v=v, t=t)", start)]
+    return (O, old,
+            '    m = beta1 * config["m"] + (1 - beta1) * dw\n'
+            '    v = beta2 * config["v"] + (1 - beta2) * (dw * dw)\n'
+            "    mt = m / (1 - beta1**t)\n"
+            "    vt = v / (1 - beta2**t)\n"
+            '    next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])\n')
+
+
+ADAM_TEXTBOOK = _adam_textbook()
+
+
+def _fc_every_layer():
+    """A patch that makes the reference FullyConnectedNet.loss go back through every hidden
+    layer with affine_act_backward (computing layer 1's unused dX), as the TODO suggests."""
+    text = (ROOT / "cs239" / F).read_text()
+    start = text.index("        for i in range(L - 1, 1, -1):")
+    end_line = '            grads["b1"] = da.sum(axis=0)\n'
+    old = text[start:text.index(end_line, start) + len(end_line)]
+    return (F, old,
+            "        for i in range(L - 1, 0, -1):\n"
+            "            dout, dw, db = affine_act_backward(dout, caches[i - 1])\n"
+            '            grads["W%d" % i], grads["b%d" % i] = dw, db\n')
+
+
+FC_EVERY_LAYER = _fc_every_layer()
 
 # name -> (patches [(file, old, new)], {graded-name prefix: message regex} expected to FAIL).
 # Every graded name not listed must keep full marks.
@@ -83,13 +118,17 @@ BUGS = {
                          {"rmsprop": r"squared"}),
     "rmsprop_nosave": ([(O, '    config["cache"] = cache\n', "")],
                        {"rmsprop: cache saved": r"config\['cache'\]|not saved"}),
-    "adam_t_after": ([(O, "\n    mt = m / (1 - beta1**t)\n", "\n    mt = m / (1 - beta1**config['t'])\n"),
+    # Adam's mistakes are planted into the textbook form (mt, vt), which is what students write.
+    "adam_t_after": ([ADAM_TEXTBOOK,
+                      (O, "\n    mt = m / (1 - beta1**t)\n", "\n    mt = m / (1 - beta1**config['t'])\n"),
                       (O, "\n    vt = v / (1 - beta2**t)\n", "\n    vt = v / (1 - beta2**config['t'])\n")],
                      {"adam": r"t is incremented after it is used"}),
-    "adam_no_bias_correction": ([(O, "\n    mt = m / (1 - beta1**t)\n", "\n    mt = m\n"),
+    "adam_no_bias_correction": ([ADAM_TEXTBOOK,
+                                 (O, "\n    mt = m / (1 - beta1**t)\n", "\n    mt = m\n"),
                                  (O, "\n    vt = v / (1 - beta2**t)\n", "\n    vt = v\n")],
                                 {"adam": r"no bias correction"}),
-    "adam_store_corrected": ([(O, "config.update(m=m, v=v, t=t)", "config.update(m=mt, v=vt, t=t)")],
+    "adam_store_corrected": ([ADAM_TEXTBOOK,
+                              (O, "config.update(m=m, v=v, t=t)", "config.update(m=mt, v=vt, t=t)")],
                              {"adam: t incremented": r"bias-corrected moment",
                               "adam: state saved": r"bias-corrected moment"}),
     "adam_t_not_saved": ([(O, "config.update(m=m, v=v, t=t)", "config.update(m=m, v=v)")],
@@ -208,8 +247,7 @@ ALTERNATIVES = {
          "    sig = 0.5 * (1 + np.tanh(0.5 * x))\n"),
         (O, "next_w = w - config[\"learning_rate\"] * dw / (np.sqrt(cache) + config[\"epsilon\"])",
          "next_w = w - config[\"learning_rate\"] * dw / np.sqrt(cache + config[\"epsilon\"])"),
-        (O, "v = beta2 * config[\"v\"] + (1 - beta2) * (dw * dw)",
-         "v = beta2 * config[\"v\"] + (1 - beta2) * np.square(dw)"),
+        (O, "v += (1 - beta2) * (dw * dw)", "v += (1 - beta2) * np.square(dw)"),
         (N, "idx = np.random.choice(num_train, batch_size, replace=True)",
          "idx = np.random.choice(num_train, batch_size, replace=False)"),
         (N, "y_pred = np.argmax(self.loss(X), axis=1)", "y_pred = self.loss(X).argmax(1)"),
@@ -219,6 +257,8 @@ ALTERNATIVES = {
         (D, "dX = alpha * (A @ (A.T @ X))",
          "Ki = np.linalg.inv(K)\n    dX = alpha * Ki @ Y @ Y.T @ Ki.T @ X"),
     ],
+    "alt_adam_textbook": [ADAM_TEXTBOOK],
+    "alt_fc_dx_for_every_layer": [FC_EVERY_LAYER],
     "alt_randint_sampling": [
         (N, "idx = np.random.choice(num_train, batch_size, replace=True)",
          "idx = np.random.randint(0, num_train, size=batch_size)"),
