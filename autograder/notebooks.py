@@ -22,7 +22,7 @@ import threading
 from importlib import metadata
 from pathlib import Path
 
-from .runtime import kill_user
+from .runtime import clear_user
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "source" / "hw3"
@@ -95,7 +95,12 @@ def _env(course):
     return env
 
 
-def _config(course, timeout):
+def _config(course, timeout, ipc_dir=None):
+    """nbgrader_config.py of a course copy. IPC_DIR: the kernel talks to nbgrader over Unix
+    sockets there instead of TCP on localhost, so that it can live in a network namespace of
+    its own (no network at all) and still be reached."""
+    ipc = ("c.KernelManager.transport = 'ipc'\n"
+           f"c.KernelManager.ip = {str(Path(ipc_dir) / 'k')!r}\n") if ipc_dir else ""
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         f"c.CourseDirectory.root = {str(course)!r}\n"
@@ -104,7 +109,7 @@ def _config(course, timeout):
         f"c.Execute.timeout = {int(timeout)}\n"
         f"c.Execute.kernel_name = {KERNEL!r}\n"
         "c.Execute.interrupt_on_timeout = True\n"
-        "c.ExecutePreprocessor.kernel_name = 'cs239-sandbox'\n")
+        "c.ExecutePreprocessor.kernel_name = 'cs239-sandbox'\n" + ipc)
 
 
 def prepare_course(ctx):
@@ -144,7 +149,12 @@ def grade_notebooks(ctx, root, rt, job, nb_problems, log):
     jc = job / "nb"
     shutil.copytree(course, jc, ignore=shutil.ignore_patterns("jupyter"))
     os.chmod(jc, 0o711)
-    _config(jc, ctx.nb_timeout)
+    ipc = None
+    if rt.netns:
+        ipc = job / "nbipc"
+        ipc.mkdir()
+        os.chown(ipc, rt.uid, rt.gid)
+    _config(jc, ctx.nb_timeout, ipc)
     hw = jc / "submitted" / "student" / "hw3"
     hw.mkdir(parents=True)
     for p in Path(root).iterdir():
@@ -155,7 +165,8 @@ def grade_notebooks(ctx, root, rt, job, nb_problems, log):
     scratch = job / "nbscratch"
     scratch.mkdir()
     lim = ctx.limits
-    kcfg = dict(python=rt.python, site=site, uid=rt.uid, gid=rt.gid, scratch=str(scratch),
+    kcfg = dict(python=rt.python, site=site, uid=rt.uid, gid=rt.gid, netns=rt.netns,
+                scratch=str(scratch),
                 job=str(job), memory=lim.memory_bytes, fsize=lim.fsize_bytes,
                 nproc=lim.nproc if rt.uid is not None else None,
                 cpu=int(ctx.nb_timeout * 3))
@@ -180,7 +191,7 @@ def grade_notebooks(ctx, root, rt, job, nb_problems, log):
         log.append("nbgrader autograde timed out")
     finally:
         if rt.uid is not None:
-            kill_user(rt.uid)
+            clear_user(rt.uid)
     return _scores(jc, cells, nb_problems)
 
 

@@ -55,6 +55,7 @@ class Runtime:
     runtime: str
     uid: int = None
     gid: int = None
+    netns: bool = False   # root mode, where the kernel allows it: the worker has no network
 
 
 def _runtime_key():
@@ -132,6 +133,7 @@ def prepare_runtime(mode, slot):
     rt = Runtime(mode, "", str(base / "site"), str(base))
     if mode == "root":
         rt.uid, rt.gid = ensure_user(f"cs239-w{slot}")
+        rt.netns = network_isolation_available()
     rt.python = _find_python(rt)
     return rt
 
@@ -156,9 +158,80 @@ def _find_python(rt):
 
 
 def _as_worker(rt):
+    """Popen keyword arguments that start a process as the slot's worker user (root mode)."""
     if rt.uid is None:
         return {}
     return {"user": rt.uid, "group": rt.gid, "extra_groups": []}
+
+
+# ------------------------------------------------------------------ network isolation
+
+CLONE_NEWNET = 0x40000000
+
+
+def unshare_network():
+    if _libc.unshare(CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "unshare(CLONE_NEWNET): " + os.strerror(err))
+
+
+def network_isolation_available():
+    """Whether this machine lets root give a process a network namespace of its own (not in
+    every container: Docker's default seccomp profile refuses unshare)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            unshare_network()
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
+def _enter_worker(uid, gid):
+    """preexec_fn of the worker (root mode, single-threaded judge): a new network namespace,
+    whose only interface is a loopback that is down, so no connection can be made anywhere;
+    then the slot's user with no supplementary groups."""
+    unshare_network()
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+
+
+def as_isolated_worker(rt):
+    """Like _as_worker, plus no network when the runtime has it (rt.netns). For the judge's
+    worker only: a preexec_fn is unsafe in a process with threads (the batch orchestrator)."""
+    if rt.uid is None or not rt.netns:
+        return _as_worker(rt)
+    return {"preexec_fn": lambda: _enter_worker(rt.uid, rt.gid)}
+
+
+TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_user_files(uid, dirs=TEMP_DIRS):
+    """Root mode: delete what the worker user left in the world-writable temp dirs, so nothing
+    outlives its submission (or reaches the next one on this slot). Directories of other users
+    are not entered."""
+    for top in dirs:
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            continue
+        for e in entries:
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if st.st_uid != uid:
+                continue
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    shutil.rmtree(e.path, ignore_errors=True)
+                else:
+                    os.unlink(e.path)
+            except OSError:
+                pass
 
 
 def protect(paths):
@@ -188,6 +261,12 @@ def kill_user(uid):
                 os._exit(0)
         os.waitpid(pid, 0)
         time.sleep(0.01)
+
+
+def clear_user(uid):
+    """Root mode, between submissions on a slot: no process and no temp file of UID is left."""
+    kill_user(uid)
+    remove_user_files(uid)
 
 
 def _proc_uid(pid):

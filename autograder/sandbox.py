@@ -29,7 +29,9 @@ Modes (``CS239_SANDBOX_MODE=root|user``; default ``root`` when running as root)
   output dir and every submission input unreadable to other users (``chmod o-rwx``), and the
   submission copy read-only to that slot's user. So the worker cannot read the suites, the
   reference or results, other submissions, cannot write results or the graded files, cannot
-  signal or trace the judge, and cannot exhaust another slot's process limit.
+  signal or trace the judge, and cannot exhaust another slot's process limit. Where the machine
+  allows it (``Runtime.netns``), the worker starts in a network namespace of its own: no
+  network. After grading, what the slot's user left in /tmp, /var/tmp, /dev/shm is deleted.
 * ``user`` (not root): same process structure, limits, minimal environment, scratch dir and
   ``-I -S`` interpreter with only numpy on ``sys.path``; the judge is non-dumpable (no ptrace or
   /proc/PID/mem from the same user). But the worker runs as the grading user: a *deliberate*
@@ -50,8 +52,8 @@ from collections import namedtuple
 from dataclasses import asdict, dataclass
 
 from . import wire
-from .runtime import (Runtime, SandboxError, _as_worker, _wait_group_gone,  # noqa: F401
-                      acquire_slots, harden_trusted_process, kill_user, prepare_runtime,
+from .runtime import (Runtime, SandboxError, _wait_group_gone, acquire_slots,  # noqa: F401
+                      as_isolated_worker, clear_user, harden_trusted_process, prepare_runtime,
                       protect, sandbox_mode, sweep_orphans)
 from .wire import Handle, WireError  # noqa: F401  (re-exported for the suites)
 
@@ -141,7 +143,7 @@ class Sandbox:
     # -- server lifecycle
     def start(self):
         if self.proc is None and self.restarts == 0 and self.rt.uid is not None:
-            kill_user(self.rt.uid)     # leftovers of a killed run on this slot, if any
+            clear_user(self.rt.uid)    # leftovers of a killed run on this slot, if any
         for attempt in range(4):
             try:
                 current = self._spawn()
@@ -177,7 +179,7 @@ class Sandbox:
                 [self.rt.python, "-I", "-S", "-B", os.path.join(self.rt.runtime, "worker.py"),
                  json.dumps(cfg)], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.scratch, env=env,
-                start_new_session=True, **_as_worker(self.rt))
+                start_new_session=True, **as_isolated_worker(self.rt))
         finally:
             theirs.close()
         self.ctl = ctl
@@ -274,7 +276,7 @@ class Sandbox:
         """Kill everything the worker started (call once grading is over)."""
         self._kill_server()
         if self.rt.uid is not None:
-            kill_user(self.rt.uid)
+            clear_user(self.rt.uid)
         sweep_orphans()
 
     def budget_left(self):

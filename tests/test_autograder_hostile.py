@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from build_submissions import (REPO, copy_suites, grade, make_submission,  # noqa: E402
-                               outputs, results, scores)
+from build_submissions import (REPO, TcpListener, copy_suites, grade,  # noqa: E402
+                               make_submission, outputs, results, scores, skip_without_netns)
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="root sandbox mode needs root")
 
@@ -19,8 +19,9 @@ WRONG = "def affine_forward(x, w, b):\n    return x.reshape(x.shape[0], -1)[:, :
 BROKEN_IMPORT = 'raise ImportError("this module is broken")\n'
 
 
-def attacks(out, suites):
-    """name -> (code appended to layers.py, honest counterpart or None for the reference)."""
+def attacks(out, suites, port=0):
+    """name -> (code appended to layers.py, honest counterpart or None for the reference).
+    PORT: a TCP listener of the test on 127.0.0.1, which the worker must not reach."""
     fake = '{"score": 1000, "tests": []}'
     return {
         "exit_at_import": ("import sys\nsys.exit(0)\n", BROKEN_IMPORT),
@@ -78,6 +79,17 @@ def attacks(out, suites):
             f"    open({str(REPO / 'autograder' / 'sandbox.py')!r}).read()\n"
             f"    exec(open({str(REPO / 'cs239' / 'layers.py')!r}).read(), ns)\n"
             "    return ns['affine_forward'](x, w, b)\n", STUB),
+        # Scores only if it can connect somewhere: with no network it earns what a stub earns.
+        "uses_network": (
+            "def affine_forward(x, w, b):\n    import socket\n    try:\n"
+            f"        socket.create_connection(('127.0.0.1', {port}), timeout=1).close()\n"
+            "    except OSError:\n        raise NotImplementedError\n" + CORRECT, STUB),
+        "leaves_temp_files": (
+            "def affine_forward(x, w, b):\n    import os\n"
+            "    for d in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+            "        try:\n            os.makedirs(d + '/cs239-leftover/sub', exist_ok=True)\n"
+            "            open(d + '/cs239-leftover-file', 'w').write('x')\n"
+            "        except OSError:\n            pass\n" + CORRECT, None),
         "escapes_with_setsid": (
             "def affine_forward(x, w, b):\n    import os, time\n"
             "    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
@@ -119,11 +131,18 @@ def _orphans():
 
 
 @pytest.fixture(scope="module")
-def hostile_batch(tmp_path_factory):
+def listener():
+    server = TcpListener()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_batch(tmp_path_factory, listener):
     root = tmp_path_factory.mktemp("hostile")
     suites = copy_suites(root)
     out = root / "out"
-    table = attacks(out, suites)
+    table = attacks(out, suites, listener.port)
     subs = [make_submission(root, "victim")]
     honest = {}
     for name, (code, counterpart) in table.items():
@@ -142,6 +161,8 @@ def hostile_batch(tmp_path_factory):
 @ROOT_ONLY
 @pytest.mark.parametrize("attack", list(attacks(Path("/o"), Path("/s"))))
 def test_attack_earns_what_honest_code_earns(hostile_batch, attack):
+    if attack == "uses_network":
+        skip_without_netns()
     root, out, suites, table, honest = hostile_batch
     counterpart = table[attack][1]
     baseline = ("victim" if counterpart is None
@@ -192,6 +213,15 @@ def test_attacks_on_the_fork_server_cost_only_the_attacker(hostile_batch):
 @ROOT_ONLY
 def test_nothing_outlives_grading(hostile_batch):
     assert _orphans() == []
+    for d in ("/tmp", "/var/tmp", "/dev/shm"):
+        assert not os.path.exists(d + "/cs239-leftover-file"), d
+        assert not os.path.exists(d + "/cs239-leftover"), d
+
+
+@ROOT_ONLY
+def test_worker_has_no_network(hostile_batch, listener):
+    skip_without_netns()
+    assert listener.accepted == 0, "a worker connected to the test's TCP listener"
 
 
 def test_user_mode_hostile_subset(tmp_path):
@@ -212,3 +242,28 @@ def test_user_mode_hostile_subset(tmp_path):
         kind = {STUB: "STUB", BROKEN_IMPORT: "IMPORT", None: None}[table[n][1]]
         assert scores(results(out, n)) == base[kind], n
     assert _orphans() == []
+
+
+@ROOT_ONLY
+@pytest.mark.parametrize("netns", [True, False])
+def test_worker_process_runs_as_its_user_with_or_without_network(netns):
+    """as_isolated_worker: the slot's user and no groups either way; no network with netns,
+    the network (the fallback on machines that refuse namespaces) without."""
+    import subprocess
+    from autograder import runtime
+    if netns:
+        skip_without_netns()
+    (slot, lock), = runtime.acquire_slots("root", 1)
+    listener = TcpListener()
+    try:
+        rt = runtime.prepare_runtime("root", slot)
+        rt.netns = netns
+        code = ("import os, socket\nprint(os.getuid(), os.getgroups(), end=' ')\ntry:\n"
+                f"    socket.create_connection(('127.0.0.1', {listener.port}), timeout=2)\n"
+                "    print('network')\nexcept OSError:\n    print('no network')\n")
+        p = subprocess.run([rt.python, "-I", "-S", "-c", code], capture_output=True, text=True,
+                           cwd="/", timeout=60, **runtime.as_isolated_worker(rt))
+        assert p.stdout == f"{rt.uid} [] {'no network' if netns else 'network'}\n", p.stderr
+    finally:
+        listener.close()
+        lock.close()

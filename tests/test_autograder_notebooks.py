@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from build_submissions import REPO, grade, make_submission, results  # noqa: E402
+from build_submissions import (REPO, TcpListener, grade, make_submission,  # noqa: E402
+                               results, skip_without_netns)
 
 MASTER = REPO / "source" / "hw3" / "Backprop.ipynb"
 pytestmark = pytest.mark.skipif(not MASTER.exists(), reason="no Backprop.ipynb yet")
@@ -24,7 +25,14 @@ def with_cell(code, position=1):
 
 
 @pytest.fixture(scope="module")
-def nb_batch(tmp_path_factory):
+def listener():
+    server = TcpListener()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def nb_batch(tmp_path_factory, listener):
     root = tmp_path_factory.mktemp("nb")
     subs = [
         make_submission(root, "nbref", files={"Backprop.ipynb": MASTER.read_text()}),
@@ -34,6 +42,11 @@ def nb_batch(tmp_path_factory):
         make_submission(root, "nbuid", files={"Backprop.ipynb": with_cell(
             "import os\nif os.getuid() == 0 or os.access(%r, os.R_OK):\n    os._exit(1)\n"
             "while True:\n    pass\n" % str(REPO / "cs239" / "layers.py"))}),
+        # kills its kernel (losing every later cell) if it can connect to the listener
+        make_submission(root, "nbnet", files={"Backprop.ipynb": with_cell(
+            "import os, socket\ntry:\n"
+            "    socket.create_connection(('127.0.0.1', %d), timeout=1).close()\n"
+            "    os._exit(1)\nexcept OSError:\n    pass\n" % listener.port)}),
         make_submission(root, "nbkill", files={"Backprop.ipynb": with_cell(
             "import os\nos._exit(0)\n")}),
         make_submission(root, "nbcorrupt", files={"Backprop.ipynb": "{\"cells\": ["}),
@@ -58,6 +71,13 @@ def test_reference_notebook_gets_full_marks(nb_batch):
 @pytest.mark.skipif(os.geteuid() != 0, reason="root sandbox mode needs root")
 def test_kernel_runs_as_the_worker_user_and_endless_cell_costs_only_itself(nb_batch):
     assert nb_tests(results(nb_batch, "nbuid")) == nb_tests(results(nb_batch, "nbref"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root sandbox mode needs root")
+def test_kernel_has_no_network(nb_batch, listener):
+    skip_without_netns()
+    assert listener.accepted == 0
+    assert nb_tests(results(nb_batch, "nbnet")) == nb_tests(results(nb_batch, "nbref"))
 
 
 def test_dead_kernel_or_corrupt_notebook_costs_only_the_notebook(nb_batch):

@@ -54,3 +54,36 @@ def scores(res):
 
 def outputs(res):
     return {t["name"]: t["output"] for t in res["tests"]}
+
+
+class TcpListener:
+    """A TCP server on 127.0.0.1 (the grader's network namespace) that counts the connections
+    it accepts: sandboxed student code must never reach it."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+    def close(self):
+        self.server.close()
+
+
+def skip_without_netns():
+    import pytest
+    from autograder.runtime import network_isolation_available
+    if not network_isolation_available():
+        pytest.skip("this machine refuses unshare(CLONE_NEWNET) (e.g. Docker's default "
+                    "seccomp profile): workers keep the network; see autograder/README.md")
