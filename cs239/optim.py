@@ -134,9 +134,9 @@ def adam(w, dw, config=None):
     # lr * (sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)) with c1 = 1 - beta1**t,
     # c2 = 1 - beta2**t, without two more passes over arrays the size of w.
     c1, sqrt_c2 = 1 - beta1**t, (1 - beta2**t) ** 0.5
-    step = np.sqrt(v)
-    step += config["epsilon"] * sqrt_c2
-    step = m / step
+    denom = np.sqrt(v)
+    denom += config["epsilon"] * sqrt_c2
+    step = m / denom
     step *= config["learning_rate"] * sqrt_c2 / c1
     next_w = w - step
     config.update(m=m, v=v, t=t)

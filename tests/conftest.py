@@ -15,3 +15,16 @@ def restore_global_seed():
     state = np.random.get_state()
     yield
     np.random.set_state(state)
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP server on 127.0.0.1 counting the connections it accepts (one per test module):
+    sandboxed student code must never reach it."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
+    from build_submissions import TcpListener
+    server = TcpListener()
+    yield server
+    server.close()

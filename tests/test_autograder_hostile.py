@@ -131,13 +131,6 @@ def _orphans():
 
 
 @pytest.fixture(scope="module")
-def listener():
-    server = TcpListener()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
 def hostile_batch(tmp_path_factory, listener):
     root = tmp_path_factory.mktemp("hostile")
     suites = copy_suites(root)

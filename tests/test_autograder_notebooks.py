@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from build_submissions import (REPO, TcpListener, grade, make_submission,  # noqa: E402
-                               results, skip_without_netns)
+from build_submissions import (REPO, grade, make_submission, results,  # noqa: E402
+                               skip_without_netns)
 
 MASTER = REPO / "source" / "hw3" / "Backprop.ipynb"
 pytestmark = pytest.mark.skipif(not MASTER.exists(), reason="no Backprop.ipynb yet")
@@ -22,13 +22,6 @@ def with_cell(code, position=1):
     nb["cells"].insert(position, {"cell_type": "code", "metadata": {}, "outputs": [],
                                   "execution_count": None, "source": code})
     return json.dumps(nb)
-
-
-@pytest.fixture(scope="module")
-def listener():
-    server = TcpListener()
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,7 @@ class FullyConnectedNet:
             # Layer 1: nothing upstream needs dX, and dX = da @ W1.T would be the largest
             # matrix product of the backward pass (N x D x H1), so compute only dW1 and db1
             # (autograd frameworks skip it too, as X does not require a gradient).
-            fc_cache, act_cache, activation = caches[0]
+            _, act_cache, activation = caches[0]
             _, act_backward = ACTIVATIONS[activation]
             da = act_backward(dout, act_cache)
             grads["W1"] = X.reshape(X.shape[0], -1).T @ da
