@@ -32,6 +32,12 @@ def banner(text):
     print("\n== %s %s" % (text, "=" * max(0, 74 - len(text))), flush=True)
 
 
+def shown(path):
+    """PATH relative to the repository when it is inside it (the default --out), else as is."""
+    path = Path(path)
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def run(cmd, cwd=ROOT, **kw):
     """Run a command, echoing it; stop the demo with its message if it fails."""
     print("$ %s" % " ".join(str(c) for c in cmd), flush=True)
@@ -64,7 +70,7 @@ def step_notebooks(out, data_dir):
         failed = [c for c in checks if not c["ok"]]
         print("%-22s %5.1f s  %d checks, %d failed  -> %s"
               % (name + ".ipynb", time.perf_counter() - start, len(checks), len(failed),
-                 (html / ("%s.html" % name)).relative_to(ROOT)))
+                 shown(html / ("%s.html" % name))))
         for key, value in extract_metrics(nb).items():
             print("%24s %s: %s" % ("", key, value))
         if failed:
@@ -80,7 +86,7 @@ BUGS = [
     ("bug-relu-mask-from-dout", "cs239/layers.py",
      "    dx = np.where(x > 0, dout, 0)\n", "    dx = np.where(dout > 0, dout, 0)\n"),
     ("bug-adam-no-bias-correction", "cs239/optim.py",
-     "    mt = m / (1 - beta1**t)\n    vt = v / (1 - beta2**t)\n", "    mt, vt = m, v\n"),
+     "    c1, sqrt_c2 = 1 - beta1**t, (1 - beta2**t) ** 0.5\n", "    c1, sqrt_c2 = 1, 1\n"),
 ]
 
 
@@ -103,7 +109,7 @@ def step_release(out):
 
     dest = out / "release" / "hw3"
     release(ROOT, "hw3", dest, quiet=True)
-    print("student release in %s:" % dest.relative_to(ROOT))
+    print("student release in %s:" % shown(dest))
     for path in sorted(p for p in dest.rglob("*") if p.is_file()):
         print("   %s" % path.relative_to(dest))
     return dest
@@ -159,10 +165,10 @@ def step_grading(out, release_dir, submission_zip, data_dir):
     # Exit status 0 means every submission got a results.json, whatever its score.
     run([sys.executable, "-m", "autograder", "grade", *batch, "--out", grades, "--jobs", "2",
          "--force"], env=env)
-    print("\ngradebook (%s):" % (grades / "grades.csv").relative_to(ROOT))
+    print("\ngradebook (%s):" % shown(grades / "grades.csv"))
     print((grades / "grades.csv").read_text())
     feedback = grades / BUGS[0][0] / "feedback.md"
-    print("feedback for %s (%s), first 40 lines:" % (BUGS[0][0], feedback.relative_to(ROOT)))
+    print("feedback for %s (%s), first 40 lines:" % (BUGS[0][0], shown(feedback)))
     print("\n".join(feedback.read_text().splitlines()[:40]))
 
 
