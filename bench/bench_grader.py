@@ -133,11 +133,16 @@ def reference_with_notebooks(root, n):
     return subs
 
 
-def marginal(time_of, small=1, large=3):
-    """(seconds per extra submission, one-off seconds) from runs over SMALL and LARGE ones."""
+def per_extra_submission(case, time_of, small=1, large=3):
+    """A result row: seconds per extra submission and one-off seconds, from TIME_OF(k), the
+    seconds of one run over k submissions, for k = SMALL and LARGE."""
     t_small, t_large = time_of(small), time_of(large)
     per = (t_large - t_small) / (large - small)
-    return per, t_small - small * per
+    once = t_small - small * per
+    print(f"{case}: {per:.2f} s per extra submission, {once:.1f} s once per run")
+    return {"case": f"{case}, per extra submission", "submissions": large, "jobs": 1,
+            "s_per_submission": round(per, 2), "grading_s_inside": None, "speedup": None,
+            "one_off_s": round(once, 1)}
 
 
 def main():
@@ -169,22 +174,13 @@ def main():
         notebooks = sorted((REPO / "source" / "hw3").glob("*.ipynb"))
         if notebooks:
             nbsubs = reference_with_notebooks(root, 3)
-            per, once = marginal(lambda k: grade(nbsubs[:k], root / f"out_nb{k}", 1,
-                                                 notebooks=True))
-            rows.append({"case": f"package suites + nbgrader on {len(notebooks)} notebooks, "
-                                 "sandboxed, per extra submission", "submissions": 3, "jobs": 1,
-                         "s_per_submission": round(per, 2), "grading_s_inside": None,
-                         "speedup": None, "one_off_s": round(once, 1)})
-            print(f"package suites + {len(notebooks)} notebooks (sandboxed kernel): "
-                  f"{per:.2f} s per extra submission, {once:.1f} s once per run")
+            rows.append(per_extra_submission(
+                f"package suites + nbgrader on {len(notebooks)} notebooks, sandboxed",
+                lambda k: grade(nbsubs[:k], root / f"out_nb{k}", 1, notebooks=True)))
         try:
-            per, once = marginal(lambda k: nbgrader_autograde(root, k)[0])
-            rows.append({"case": f"nbgrader autograde ({len(notebooks)} notebooks, no isolation),"
-                                 " per extra submission", "submissions": 3, "jobs": 1,
-                         "s_per_submission": round(per, 2), "grading_s_inside": None,
-                         "speedup": None, "one_off_s": round(once, 1)})
-            print(f"nbgrader autograde of {len(notebooks)} notebooks: {per:.2f} s per extra "
-                  f"submission, {once:.1f} s once per run")
+            rows.append(per_extra_submission(
+                f"nbgrader autograde ({len(notebooks)} notebooks, no isolation)",
+                lambda k: nbgrader_autograde(root, k)[0]))
         except (FileNotFoundError, RuntimeError, subprocess.CalledProcessError) as e:
             msg = str(e).strip().splitlines()[-1][:120] if str(e).strip() else type(e).__name__
             rows.append({"case": f"nbgrader autograde: not run ({msg})", "submissions": 0,
