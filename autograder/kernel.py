@@ -3,16 +3,19 @@ notebooks.py gives nbgrader): ``python -m autograder.kernel CONNECTION_FILE CONF
 
 Runs briefly as the trusted user, then becomes the kernel: copies the connection file into the
 worker's scratch dir, hands the notebook's working copy to the worker user (root mode), sets the
-same resource limits as the package worker plus a CPU limit for the whole notebook, enters a
-network namespace of its own where the machine allows it (root mode), drops privileges and execs ``python -S -m ipykernel_launcher`` with only the kernel's own packages
-(ipykernel, numpy, matplotlib and their dependencies: never the reference or the grader) on the
-path and a minimal environment.
+same resource limits as the package worker plus a CPU limit for the whole notebook, becomes the
+worker like the package worker does (``runtime.enter_worker``: its own network namespace where
+the machine allows it, then the slot's user) and execs ``python -S -m ipykernel_launcher`` with
+only the kernel's own packages (ipykernel, numpy, matplotlib and their dependencies: never the
+reference or the grader) on the path and a minimal environment.
 """
 import json
 import os
 import resource
 import shutil
 import sys
+
+from autograder.runtime import enter_worker
 
 
 def main():
@@ -50,13 +53,8 @@ def main():
     for name in ("CS239_CIFAR10_DIR", "CS239_NOTEBOOK_PARAMETERS"):
         if os.environ.get(name):
             env[name] = os.environ[name]
-    if cfg.get("netns"):       # no network (nbgrader reaches the kernel over Unix sockets)
-        from autograder.runtime import unshare_network
-        unshare_network()
-    if uid is not None:
-        os.setgroups([])
-        os.setresgid(gid, gid, gid)
-        os.setresuid(uid, uid, uid)
+    # With netns, no network: nbgrader reaches the kernel over Unix sockets.
+    enter_worker(uid, gid, cfg.get("netns"))
     os.execve(cfg["python"], [cfg["python"], "-S", "-m", "ipykernel_launcher", "-f", conn_copy],
               env)
 

@@ -13,10 +13,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import functools
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,6 +58,7 @@ class Runtime:
 
 
 def _runtime_key():
+    import numpy as np     # here, not at the top: kernel.py imports this module per kernel
     h = hashlib.sha256()
     for f in ("worker.py", "wire.py"):
         h.update((HERE / f).read_bytes())
@@ -67,6 +67,7 @@ def _runtime_key():
 
 
 def _numpy_dirs():
+    import numpy as np
     site = Path(np.__file__).resolve().parent.parent
     return [p for p in (site / "numpy", site / "numpy.libs") if p.exists()]
 
@@ -175,9 +176,10 @@ def unshare_network():
         raise OSError(err, "unshare(CLONE_NEWNET): " + os.strerror(err))
 
 
+@functools.lru_cache(maxsize=None)
 def network_isolation_available():
     """Whether this machine lets root give a process a network namespace of its own (not in
-    every container: Docker's default seccomp profile refuses unshare)."""
+    every container: Docker's default seccomp profile refuses unshare). Probed once."""
     pid = os.fork()
     if pid == 0:
         try:
@@ -188,14 +190,17 @@ def network_isolation_available():
     return os.waitpid(pid, 0)[1] == 0
 
 
-def _enter_worker(uid, gid):
-    """preexec_fn of the worker (root mode, single-threaded judge): a new network namespace,
-    whose only interface is a loopback that is down, so no connection can be made anywhere;
-    then the slot's user with no supplementary groups."""
-    unshare_network()
-    os.setgroups([])
-    os.setresgid(gid, gid, gid)
-    os.setresuid(uid, uid, uid)
+def enter_worker(uid, gid, netns):
+    """Become the worker (the package worker's preexec_fn, and kernel.py before it execs the
+    kernel): with NETNS, a new network namespace whose only interface is a loopback that is
+    down, so no connection can be made anywhere; then, if UID is not None, the slot's user with
+    no supplementary groups."""
+    if netns:
+        unshare_network()
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
 
 
 def as_isolated_worker(rt):
@@ -203,7 +208,7 @@ def as_isolated_worker(rt):
     worker only: a preexec_fn is unsafe in a process with threads (the batch orchestrator)."""
     if rt.uid is None or not rt.netns:
         return _as_worker(rt)
-    return {"preexec_fn": lambda: _enter_worker(rt.uid, rt.gid)}
+    return {"preexec_fn": lambda: enter_worker(rt.uid, rt.gid, True)}
 
 
 TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")

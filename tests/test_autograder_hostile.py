@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
+from autograder.runtime import TEMP_DIRS  # noqa: E402
 from build_submissions import (REPO, TcpListener, copy_suites, grade,  # noqa: E402
                                make_submission, outputs, results, scores, skip_without_netns)
 
@@ -86,7 +87,7 @@ def attacks(out, suites, port=0):
             "    except OSError:\n        raise NotImplementedError\n" + CORRECT, STUB),
         "leaves_temp_files": (
             "def affine_forward(x, w, b):\n    import os\n"
-            "    for d in ('/tmp', '/var/tmp', '/dev/shm'):\n"
+            f"    for d in {TEMP_DIRS!r}:\n"
             "        try:\n            os.makedirs(d + '/cs239-leftover/sub', exist_ok=True)\n"
             "            open(d + '/cs239-leftover-file', 'w').write('x')\n"
             "        except OSError:\n            pass\n" + CORRECT, None),
@@ -206,7 +207,7 @@ def test_attacks_on_the_fork_server_cost_only_the_attacker(hostile_batch):
 @ROOT_ONLY
 def test_nothing_outlives_grading(hostile_batch):
     assert _orphans() == []
-    for d in ("/tmp", "/var/tmp", "/dev/shm"):
+    for d in TEMP_DIRS:
         assert not os.path.exists(d + "/cs239-leftover-file"), d
         assert not os.path.exists(d + "/cs239-leftover"), d
 

@@ -28,38 +28,31 @@ L, O, N, F, D = ("layers.py", "optim.py", "classifiers/neural_net.py",
                  "classifiers/fc_net.py", "derivations.py")
 
 
-def _adam_textbook():
-    """A patch that turns the reference adam (bias corrections folded into scalars, in-place
-    updates of fresh arrays) into the textbook form of its docstring, with mt and vt."""
-    text = (ROOT / "cs239" / O).read_text()
-    body = text[text.index("def adam("):]
-    start = body.index('    m = beta1 * config["m"]')
-    old = body[start:body.index("    config.update(m=m, v=v, t=t)", start)]
-    return (O, old,
-            '    m = beta1 * config["m"] + (1 - beta1) * dw\n'
-            '    v = beta2 * config["v"] + (1 - beta2) * (dw * dw)\n'
-            "    mt = m / (1 - beta1**t)\n"
-            "    vt = v / (1 - beta2**t)\n"
-            '    next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])\n')
+def _rewrite(rel, first, last, new):
+    """A patch replacing the reference's lines from the one starting with FIRST through the next
+    one starting with LAST (both included) by NEW; _patch checks that they occur once."""
+    text = (ROOT / "cs239" / rel).read_text()
+    start = text.index(first)
+    end = text.index("\n", text.index(last, start)) + 1
+    return (rel, text[start:end], new)
 
 
-ADAM_TEXTBOOK = _adam_textbook()
-
-
-def _fc_every_layer():
-    """A patch that makes the reference FullyConnectedNet.loss go back through every hidden
-    layer with affine_act_backward (computing layer 1's unused dX), as the TODO suggests."""
-    text = (ROOT / "cs239" / F).read_text()
-    start = text.index("        for i in range(L - 1, 1, -1):")
-    end_line = '            grads["b1"] = da.sum(axis=0)\n'
-    old = text[start:text.index(end_line, start) + len(end_line)]
-    return (F, old,
-            "        for i in range(L - 1, 0, -1):\n"
-            "            dout, dw, db = affine_act_backward(dout, caches[i - 1])\n"
-            '            grads["W%d" % i], grads["b%d" % i] = dw, db\n')
-
-
-FC_EVERY_LAYER = _fc_every_layer()
+# The reference's adam folds the bias corrections into scalars; the textbook form of its
+# docstring, with mt and vt, must get the same marks.
+ADAM_TEXTBOOK = _rewrite(
+    O, '    m = beta1 * config["m"]', "    next_w = w - step",
+    '    m = beta1 * config["m"] + (1 - beta1) * dw\n'
+    '    v = beta2 * config["v"] + (1 - beta2) * (dw * dw)\n'
+    "    mt = m / (1 - beta1**t)\n"
+    "    vt = v / (1 - beta2**t)\n"
+    '    next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])\n')
+# The reference FC backward skips layer 1's unused dX; going back through every hidden layer
+# with affine_act_backward, as the TODO suggests, must get the same marks.
+FC_EVERY_LAYER = _rewrite(
+    F, "        for i in range(L - 1, 1, -1):", '            grads["b1"] = da.sum(axis=0)',
+    "        for i in range(L - 1, 0, -1):\n"
+    "            dout, dw, db = affine_act_backward(dout, caches[i - 1])\n"
+    '            grads["W%d" % i], grads["b%d" % i] = dw, db\n')
 
 # name -> (patches [(file, old, new)], {graded-name prefix: message regex} expected to FAIL).
 # Every graded name not listed must keep full marks.
