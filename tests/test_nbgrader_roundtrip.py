@@ -153,7 +153,7 @@ def test_roundtrip_on_the_real_notebooks(tmp_path, synthetic):
 
 
 def submit_notebooks():
-    from cs239.submit import NOTEBOOKS
+    from cs239.tools.submit import NOTEBOOKS
     return NOTEBOOKS
 
 
@@ -162,10 +162,10 @@ def student_tools_on_the_graded_reference(folder):
     what a finished student has. The self-check passes it and submit packs it."""
     import zipfile
 
-    from cs239.submit import MODELS, NOTEBOOKS
+    from cs239.tools.submit import MODELS, NOTEBOOKS
 
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run([sys.executable, "-m", "cs239.check", "--no-validate", "--json",
+    proc = subprocess.run([sys.executable, "-m", "cs239.tools.check", "--no-validate", "--json",
                            "check.json"], cwd=folder, env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -173,7 +173,7 @@ def student_tools_on_the_graded_reference(folder):
     assert {r["status"] for r in report["functions"].values()} == {"passes public checks"}
     for name, findings in report["notebooks"].items():
         assert all(f["ok"] for f in findings), (name, findings)
-    proc = subprocess.run([sys.executable, "-m", "cs239.submit", "--no-pdf"], cwd=folder,
+    proc = subprocess.run([sys.executable, "-m", "cs239.tools.submit", "--no-pdf"], cwd=folder,
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with zipfile.ZipFile(folder / "hw3_submission.zip") as z:

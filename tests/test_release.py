@@ -156,7 +156,7 @@ def test_released_package_is_stubbed(built):
 def test_student_readme(built):
     readme = (built / "README.md").read_text()
     for part in ["## Set up", "## Data", "## Notebooks", "## Check your work", "## Submit",
-                 "python -m cs239.check", "python -m cs239.submit", "`Demo.ipynb`",
+                 "python -m cs239.tools.check", "python -m cs239.tools.submit", "`Demo.ipynb`",
                  "`TwoLayerNet.loss`", "`gplvm_grad`", "datasets/get_cifar10.sh"]:
         assert part in readme, part
 
@@ -256,7 +256,7 @@ def test_real_release_contents(fresh_release):
     files = tree(fresh_release)
     notebooks = sorted(p.name for p in (ROOT / "source" / "hw3").glob("*.ipynb"))
     assert sorted(p for p in files if p.endswith(".ipynb")) == notebooks
-    for name in ["cs239/check.py", "cs239/submit.py", "cs239/layers.py", "README.md",
+    for name in ["cs239/tools/check.py", "cs239/tools/submit.py", "cs239/layers.py", "README.md",
                  "datasets/get_cifar10.py", "datasets/get_cifar10.sh"]:
         assert name in files, name
     assert not [p for p in files if p.endswith((".npz", ".pyc")) or "__pycache__" in p]

@@ -133,8 +133,8 @@ def step_student(out, release_dir, data_dir):
         nbformat.write(nb, str(path))
         print("ran %s" % path.name)
     env = dict(os.environ, CS239_CIFAR10_DIR=str(data_dir))
-    run([sys.executable, "-m", "cs239.check", "--no-validate"], cwd=student, env=env)
-    run([sys.executable, "-m", "cs239.submit"], cwd=student, env=env)
+    run([sys.executable, "-m", "cs239.tools.check", "--no-validate"], cwd=student, env=env)
+    run([sys.executable, "-m", "cs239.tools.submit"], cwd=student, env=env)
     return student / "hw3_submission.zip"
 
 

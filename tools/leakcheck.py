@@ -42,11 +42,14 @@ DATA_SUFFIXES = {".npz", ".npy", ".pkl", ".pickle", ".h5", ".hdf5", ".pt", ".pth
                  ".tar", ".gz", ".tgz", ".zip", ".bz2", ".xz", ".db", ".sqlite", ".sqlite3",
                  ".joblib", ".part", ".pdf", ".html"}
 DATA_NAMES = ["data_batch_*", "test_batch", "batches.meta", "cifar-10-batches-py", "readme.html"]
+# Master-only names at the top of a release (cs239/tools/, the student tools, is not tools/) ...
 MASTER_ONLY = ["autograder", "tools", "tests", "bench", "source", "submitted", "autograded",
-               "feedback", "release", "assignments", ".git", ".ci", ".venv", "nbgrader_config.py",
+               "feedback", "release", "assignments", ".ci", ".venv", "nbgrader_config.py",
                "gradebook.db", "Makefile", "pyproject.toml", "environment.yml", "CONTRIBUTING.md",
-               "timestamp.txt", "__pycache__", ".ipynb_checkpoints", "*.pyc", "*.egg-info",
-               ".pytest_cache"]
+               "timestamp.txt"]
+# ... and anywhere in it.
+NEVER_ANYWHERE = [".git", "__pycache__", ".ipynb_checkpoints", "*.pyc", "*.egg-info",
+                  ".pytest_cache"]
 # What a release may hold at all (relative paths, glob patterns); anything else is reported.
 ALLOWED = ["README.md", "*.ipynb", "cs239/*.py", "cs239/*/*.py", "datasets/get_cifar10.py",
            "datasets/get_cifar10.sh"]
@@ -215,6 +218,11 @@ def _matches(rel, patterns):
                for p in patterns)
 
 
+def _master_only(rel):
+    return _matches(rel, NEVER_ANYWHERE) or any(fnmatch.fnmatch(rel.split("/")[0], p)
+                                                for p in MASTER_ONLY)
+
+
 def _check_lines(rel, lines, secrets, where, problems):
     for j, line in enumerate(lines, 1):
         if MARKER_RE.search(line):
@@ -242,7 +250,7 @@ def check_release(release, root=ROOT, assignment="hw3"):
     for f in sorted(p for p in release.rglob("*")):
         rel = f.relative_to(release).as_posix()
         if f.is_dir():
-            if _matches(rel, MASTER_ONLY) or _matches(rel, DATA_NAMES):
+            if _master_only(rel) or _matches(rel, DATA_NAMES):
                 problems.append(Problem(rel + "/", "file", "folder must not be in a release"))
             continue
         data = f.read_bytes()
@@ -254,7 +262,7 @@ def check_release(release, root=ROOT, assignment="hw3"):
             problems.append(Problem(rel, "autograder", "copy of %s"
                                     % secrets.autograder_files[data]))
             continue
-        if _matches(rel, MASTER_ONLY):
+        if _master_only(rel):
             problems.append(Problem(rel, "file", "master-only file"))
             continue
         from_source = (source / rel).is_file()
