@@ -1,4 +1,4 @@
-"""The nbgrader master notebooks (source/hw3): clean and valid as committed, and running top to
+"""The nbgrader master notebooks (source/<manifest NAME>): clean and valid as committed, and running top to
 bottom with the reference solution on the synthetic data set with tools.notebooks'
 QUICK_PARAMETERS, with every check they print holding and the best models saved.
 
@@ -16,12 +16,13 @@ import nbformat
 import numpy as np
 import pytest
 
+from cs239.tools import manifest
 from tools.notebooks import (QUICK_PARAMETERS, NotebookCellError, extract_checks,
                              extract_metrics, inject_parameters, parameters_cell_index,
                              run_notebook)
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "source" / "hw3"
+SOURCE = ROOT / "source" / manifest.NAME
 NOTEBOOKS = ["TwoLayerNet", "FullyConnectedNets"]
 SAVED_MODEL = {"TwoLayerNet": "two_layer_net_best.npz", "FullyConnectedNets": "fc_net_best.npz"}
 # Fewest printed checks each notebook must show (so a silently skipped section is noticed).

@@ -11,7 +11,7 @@ FIXTURE_SUITES = REPO / "tests" / "autograder_fixtures" / "suites"
 
 
 def make_submission(root, name, patches=None, files=None):
-    """ROOT/NAME laid out like assignments/hw3 with the reference cs239; PATCHES maps a module
+    """ROOT/NAME laid out like the release (assignments/<NAME>) with the reference cs239; PATCHES maps a module
     path (e.g. "layers.py") to code appended to it (a later def overrides the reference's)."""
     d = Path(root) / name
     shutil.copytree(REPO / "cs239", d / "cs239",
