@@ -15,6 +15,7 @@ import resource
 import shutil
 import sys
 
+from autograder.notebook_parameters import kernel_arguments
 from autograder.runtime import enter_worker
 
 
@@ -49,14 +50,15 @@ def main():
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NBGRADER_EXECUTION": "autograde",
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     # The instructor's data folder, and size overrides for the notebooks' parameters cell
-    # (e.g. grade at a reduced scale); both are set by whoever runs the grader, never a student.
+    # (e.g. grade at a reduced scale; applied by autograder/notebook_parameters.py's hook); both
+    # are set by whoever runs the grader, never a student.
     for name in ("CS239_CIFAR10_DIR", "CS239_NOTEBOOK_PARAMETERS"):
         if os.environ.get(name):
             env[name] = os.environ[name]
     # With netns, no network: nbgrader reaches the kernel over Unix sockets.
     enter_worker(uid, gid, cfg.get("netns"))
-    os.execve(cfg["python"], [cfg["python"], "-S", "-m", "ipykernel_launcher", "-f", conn_copy],
-              env)
+    os.execve(cfg["python"], [cfg["python"], "-S", "-m", "ipykernel_launcher", "-f", conn_copy,
+                              *kernel_arguments()], env)
 
 
 if __name__ == "__main__":

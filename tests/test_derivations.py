@@ -320,7 +320,7 @@ def test_nbgrader_release_strips_rubrics_and_hidden_tests():
 
 
 def test_notebook_runs_top_to_bottom_with_the_reference(tmp_path):
-    from tools.notebooks import extract_checks, notebook_output_text, run_notebook
+    from tools.notebook_runner import extract_checks, notebook_output_text, run_notebook
     nb = run_notebook(NOTEBOOK, cwd=tmp_path, timeout=120)
     checks = extract_checks(nb)
     labels = " ".join(c["label"] for c in checks)

@@ -7,7 +7,7 @@ from the master, and the reference cs239) and "stubs" (the release untouched) ->
 for the reference, zero for the stubs.
 
 Runs on a small fixture course and on the real master notebooks (source/<NAME>),
-with tools/notebooks.py's QUICK_PARAMETERS injected and the generated synthetic data set.
+at tools/notebook_runner.py's quick sizes and on the generated synthetic data set.
 """
 import csv
 import json
@@ -20,8 +20,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder import notebook_parameters
 from cs239.tools import manifest
 from tests.course_fixture import NAME, make_course
+from tools.notebook_runner import quick_parameters_for_all
 from tools.release import fill_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,12 +39,6 @@ def nbgrader(course, *args, env=None, timeout=900):
     return proc.stdout + proc.stderr
 
 
-def quick(nb, name):
-    from tools.notebooks import inject_parameters, quick_parameters
-    params = quick_parameters(name)
-    return inject_parameters(nb, params)[0] if params else nb
-
-
 def make_students(course, notebooks):
     """submitted/reference/<NAME> and submitted/stubs/<NAME> from the course's release."""
     release_dir = course / "assignments" / NAME
@@ -52,9 +48,6 @@ def make_students(course, notebooks):
             fill_in(release_dir, dest, root=course)
         else:
             shutil.copytree(release_dir, dest)
-        for name in notebooks:
-            nb = nbformat.read(dest / name, as_version=4)
-            nbformat.write(quick(nb, name), dest / name)
         (dest / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
 
 
@@ -98,7 +91,11 @@ def roundtrip(course, notebooks, data_dir=None, plain_nbgrader=True):
     if plain_nbgrader:
         check_plain_generate_assignment(course)
     make_students(course, notebooks)
-    nbgrader(course, "autograde", NAME, env=env)
+    # at the quick sizes: plain nbgrader with the kernel hook the grader and the runner use
+    env.update(notebook_parameters.environment(quick_parameters_for_all()))
+    nbgrader(course, "autograde", NAME, *["--Execute.extra_arguments=%s" % a
+                                          for a in notebook_parameters.kernel_arguments()],
+             env=env)
     nbgrader(course, "export")
     with open(course / "grades.csv") as f:
         grades = {row["student_id"]: row for row in csv.DictReader(f)}

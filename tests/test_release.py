@@ -207,7 +207,7 @@ def synthetic(tmp_path_factory):
 def test_released_notebook_stops_at_the_first_stub_with_the_pointer(name, fresh_release,
                                                                     synthetic, tmp_path):
     """Run top to bottom with the stubs: the first error is a clear NotImplementedError."""
-    from tools.notebooks import NotebookCellError, quick_parameters, run_notebook
+    from tools.notebook_runner import NotebookCellError, quick_parameters, run_notebook
 
     path = fresh_release / ("%s.ipynb" % name)
     work = tmp_path / NAME                     # a student's copy of the release
