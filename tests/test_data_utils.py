@@ -153,7 +153,12 @@ def _tar(path, members):
     {"name": "elsewhere/data_batch_1"},
     {"name": "cifar-10-batches-py/sub/data_batch_1"},
 ])
-def test_extraction_refuses_unsafe_members(tmp_path, capsys, evil):
+@pytest.mark.parametrize("with_filter", [True, False], ids=["data_filter", "fallback"])
+def test_extraction_refuses_unsafe_members(tmp_path, capsys, monkeypatch, evil, with_filter):
+    if with_filter:
+        assert hasattr(tarfile, "data_filter"), "a Python with tarfile's extraction filters"
+    else:                                          # a Python before 3.10.12 / 3.11.4
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
     dest = tmp_path / "a" / "b"
     blob = None if evil.get("type") in (tarfile.SYMTYPE, tarfile.LNKTYPE) else b"evil"
     archive = _tar(tmp_path / "evil.tar.gz",

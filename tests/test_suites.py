@@ -246,7 +246,7 @@ ALTERNATIVES = {
          "    sig = 0.5 * (1 + np.tanh(0.5 * x))\n"),
         (O, "next_w = w - config[\"learning_rate\"] * dw / (np.sqrt(cache) + config[\"epsilon\"])",
          "next_w = w - config[\"learning_rate\"] * dw / np.sqrt(cache + config[\"epsilon\"])"),
-        (O, "(1 - beta2) * dw**2", "(1 - beta2) * np.square(dw)"),
+        (O, "config[\"v\"] + (1 - beta2) * dw**2", "config[\"v\"] + (1 - beta2) * np.square(dw)"),
         (N, "idx = np.random.choice(num_train, batch_size, replace=True)",
          "idx = np.random.choice(num_train, batch_size, replace=False)"),
         (N, "y_pred = np.argmax(self.loss(X), axis=1)", "y_pred = self.loss(X).argmax(1)"),
