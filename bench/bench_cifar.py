@@ -1,6 +1,6 @@
 """The two HW3 notebooks end to end on the real CIFAR-10, at homework scale (their defaults).
 
-Each master notebook (source/hw3) runs top to bottom with the reference solution in a
+Each master notebook (source/<assignment>) runs top to bottom with the reference solution in a
 temporary copy, through tools.notebook_runner.run_notebook. Reported per notebook: wall time, the
 final validation and test accuracies it prints (``Final validation accuracy: ...``), whether
 all its printed checks hold, the CPU time of its kernel (a guide when the machine is busy:
@@ -24,8 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from cs239.tools.manifest import NAME
+
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "source" / "hw3"
+SOURCE = ROOT / "source" / NAME
 SHARED = [ROOT.parent / "shared" / "cifar10", Path("/work/shared/cifar10")]
 TARGETS = {  # notebook: (validation accuracy target, seconds target)
     "TwoLayerNet": (0.50, 600.0),

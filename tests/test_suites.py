@@ -213,7 +213,7 @@ BUGS = {
                       {"autoencoder_grad: dL/dW": r"transpose of the right answer",
                        "autoencoder_grad: agrees": r"transpose of the right answer"}),
     "ae_batch_sum": ([(D, "dW = (H @ R.T + (W @ R) @ X.T) / N", "dW = H @ R.T + (W @ R) @ X.T")],
-                     {"autoencoder_grad: batch": r"summed over the N columns"}),
+                     {"autoencoder_grad_batch": r"summed over the N columns"}),
     "gp_logdet_no_alpha": ([(D, "dX = -D * alpha * np.linalg.solve(K, X)", "dX = -D * np.linalg.solve(K, X)")],
                            {"gplvm_logdet_grad": r"factor alpha", "gplvm_grad": r"alpha"}),
     "gp_logdet_no_D": ([(D, "dX = -D * alpha * np.linalg.solve(K, X)", "dX = -alpha * np.linalg.solve(K, X)")],

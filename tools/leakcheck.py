@@ -1,6 +1,6 @@
 """Check a student release for leaks of anything a student must not receive.
 
-    python -m tools.leakcheck assignments/hw3 [--root REPO]
+    python -m tools.leakcheck assignments/<NAME> [--root REPO]
 
 Fails (exit 1, one line per problem, naming the file and line) when the release contains:
 - text of a solution region of the master copy: `### BEGIN SOLUTION` .. `### END SOLUTION` in the
@@ -25,6 +25,8 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from cs239.tools import manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -165,7 +167,7 @@ def _add_text(secrets, text, origin):
         secrets.add_public(line)
 
 
-def collect_secrets(root, assignment="hw3"):
+def collect_secrets(root, assignment=manifest.NAME):
     """Secret lines of the master copy at root: cs239 regions, notebook solutions, autograder/."""
     root = Path(root)
     secrets = Secrets()
@@ -239,7 +241,7 @@ def _check_lines(rel, lines, secrets, where, problems):
                                     % line.strip()[:80]))
 
 
-def check_release(release, root=ROOT, assignment="hw3"):
+def check_release(release, root=ROOT, assignment=manifest.NAME):
     """Every leak in the release folder, as a list of Problem (empty: clean)."""
     release, root = Path(release), Path(root)
     if not release.is_dir():
@@ -331,7 +333,7 @@ def guess_assignment(release, root):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m tools.leakcheck",
                                  description=__doc__.split("\n")[0])
-    ap.add_argument("release", help="the release folder, e.g. assignments/hw3")
+    ap.add_argument("release", help="the release folder, e.g. assignments/%s" % manifest.NAME)
     ap.add_argument("--root", default=str(ROOT), help="the master copy (repository root)")
     ap.add_argument("--assignment", default=None,
                     help="assignment id (default: the release folder's name)")
