@@ -19,6 +19,8 @@ from cs239 import data_utils
 from cs239.data_utils import (CLASSES, ENV_VAR, get_CIFAR10_data, load_CIFAR10,
                               load_CIFAR_batch)
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "datasets" / "get_cifar10.py"
 BATCHES = ["data_batch_%d" % i for i in range(1, 6)] + ["test_batch"]

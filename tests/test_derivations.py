@@ -21,6 +21,8 @@ from cs239 import derivations as d
 from cs239.gradient_check import eval_numerical_gradient
 from cs239.tools import manifest
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "source" / manifest.NAME / "Backprop.ipynb"
 MODULE = ROOT / "cs239" / "derivations.py"

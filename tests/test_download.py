@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "datasets" / "get_cifar10.py"
 NAME = "cifar-10-python.tar.gz"

@@ -11,6 +11,8 @@ from tests.course_fixture import ANSWER, HIDDEN, NAME, SECRET_PY
 from tools import leakcheck
 from tools.release import release
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -12,6 +12,8 @@ from cs239.tools import manifest
 from tools import stubify
 from tools.stubify import StubifyError, stubify_source
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILES = sorted(p for p in (ROOT / "cs239").rglob("*.py") if "__pycache__" not in p.parts)
 SECTIONS = {"f": ("Demo.ipynb", "Part A"), "C.m": ("Demo.ipynb", "Part B"),

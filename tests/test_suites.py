@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ROOT / "autograder" / "suites"
 L, O, N, F, D = ("layers.py", "optim.py", "classifiers/neural_net.py",
@@ -316,18 +318,25 @@ def _good_models(dest, templates):
              W2=W2.astype(np.float32), b2=np.zeros(10, np.float32), activation=np.array("relu"))
 
 
-def _run(submissions, out, env_extra):
+def _start(submissions, out, env_extra):
     cmd = [sys.executable, "-m", "pytest", str(SUITES), "-p", "tests.test_suites_standin",
            "-q", "-p", "no:cacheprovider", "--results", str(out), "-o", "addopts="]
     for s in submissions:
         cmd += ["--submission", str(s)]
-    env = dict(os.environ, **env_extra)
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    results = json.loads(out.read_text())
+    return subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, **env_extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _run(jobs):
+    """Run the stand-in on [(submissions, results file, env)], each job in its own process, all
+    at once (the machine's cores); {submission name: [records]} of all of them together."""
+    procs = [(_start(*job), job[1]) for job in jobs]
     by = {}
-    for r in results:
-        by.setdefault(r["submission"], []).append(r)
+    for proc, out in procs:
+        printed, _ = proc.communicate(timeout=600)
+        assert out.exists(), printed[-3000:]
+        for r in json.loads(out.read_text()):
+            by.setdefault(r["submission"], []).append(r)
     return by
 
 
@@ -358,9 +367,11 @@ def graded(tmp_path_factory):
         _copy_reference(d)
         _patch(d, patches)
         subs.append(d)
-    by = _run(subs, base / "results.json", {"CS239_CIFAR10_DIR": str(cifar)})
-    nodata = _run([ref_dir], base / "results_nodata.json",
-                  {"CS239_CIFAR10_DIR": str(base / "no-such-dir")})
+    data = {"CS239_CIFAR10_DIR": str(cifar)}
+    by = _run([(subs[0::2], base / "results-a.json", data),      # two halves, two processes
+               (subs[1::2], base / "results-b.json", data)])
+    nodata = _run([([ref_dir], base / "results_nodata.json",
+                    {"CS239_CIFAR10_DIR": str(base / "no-such-dir")})])
     return by, nodata["reference"], {d.name: d for d in subs}, cifar
 
 
@@ -477,6 +488,7 @@ def _real_grade(names, dirs, out, cifar):
     return {n: json.loads((out / n / "results.json").read_text()) for n in names}
 
 
+@pytest.mark.slow      # the sandboxed grader: run it under the grading lock
 def test_real_grader_agrees_with_the_stand_in(graded, tmp_path):
     by, _, dirs, cifar = graded
     out = tmp_path / "out"
