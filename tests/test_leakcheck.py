@@ -140,8 +140,9 @@ def test_data_files(planted, name):
 
 
 @pytest.mark.parametrize("name", ["nbgrader_config.py", "tools/release.py", "tests/test_x.py",
-                                  "source/%s/Demo.ipynb" % NAME, "cs239/__pycache__/x.cpython-311.pyc",
-                                  "Makefile", "timestamp.txt", "notes.txt"])
+                                  "source/%s/Demo.ipynb" % NAME,
+                                  "cs239/__pycache__/x.cpython-311.pyc", "Makefile",
+                                  "timestamp.txt", "notes.txt"])
 def test_master_only_and_unexpected_files(planted, name):
     course, rel = planted
     (rel / name).parent.mkdir(parents=True, exist_ok=True)

@@ -87,7 +87,7 @@ def roundtrip(course, notebooks, data_dir=None, plain_nbgrader=True):
     proc = subprocess.run([sys.executable, "-m", "tools.release", "--root", str(course)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (course / "gradebook.db").is_file()        # the course's gradebook knows the assignment now
+    assert (course / "gradebook.db").is_file()        # the gradebook knows the assignment
     if plain_nbgrader:
         check_plain_generate_assignment(course)
     make_students(course, notebooks)

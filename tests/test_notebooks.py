@@ -1,6 +1,7 @@
 """The nbgrader master notebooks (source/<manifest NAME>): clean and valid as committed, and
 running top to bottom with the reference solution on the synthetic data set with
-tools/notebook_runner.py's QUICK_PARAMETERS, with every check they print holding and the best models saved.
+tools/notebook_runner.py's QUICK_PARAMETERS, with every check they print holding and the best
+models saved.
 
 Each notebook runs once, in a temporary copy (so no .npz lands in source/), on synthetic data
 generated once per session by datasets/get_cifar10.py --synthetic.

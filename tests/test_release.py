@@ -1,8 +1,8 @@
 """tools/release.py (`make release`): real nbgrader generate_assignment, stubbed package, leak check.
 
 Fixture course trees (small notebook, the real cs239 package) test the mechanics; the real tree
-tests that the committed release (assignments/<manifest NAME>) is up to date and that released notebooks stop at the
-first stub with the pointer.
+tests that the committed release (assignments/<manifest NAME>) is up to date and that released
+notebooks stop at the first stub with the pointer.
 """
 import json
 import os

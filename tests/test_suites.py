@@ -55,7 +55,8 @@ ADAM_FOLDED = _rewrite(
 FC_SKIP_LAYER1_DX = _rewrite(
     F, "        for i in range(L - 1, 0, -1):", "            dout, grads[",
     "        for i in range(L - 1, 1, -1):\n"
-    '            dout, grads["W%d" % i], grads["b%d" % i] = affine_act_backward(dout, caches[i - 1])\n'
+    '            dout, grads["W%d" % i], grads["b%d" % i] = affine_act_backward(\n'
+    "                dout, caches[i - 1])\n"
     "        if L > 1:\n"
     "            _, act_cache, activation = caches[0]\n"
     "            da = ACTIVATIONS[activation][1](dout, act_cache)\n"

@@ -36,7 +36,8 @@ from nbconvert.filters import strip_ansi
 from autograder import notebook_parameters
 
 __all__ = [
-    "QUICK_PARAMETERS", "NotebookCellError", "run_notebook", "parameters_cell_index", "export_html", "notebook_output_text", "extract_checks",
+    "QUICK_PARAMETERS", "NotebookCellError", "run_notebook", "parameters_cell_index",
+    "export_html", "notebook_output_text", "extract_checks",
     "extract_metrics", "quick_parameters", "quick_parameters_for_all",
 ]
 

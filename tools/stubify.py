@@ -15,9 +15,10 @@ indentation, inside a function or method) becomes, at the same indentation,
 
 The enclosing function's qualified name comes from the file's syntax tree; the notebook section
 from the assignment manifest (cs239/tools/manifest.py: a region in a function that has no entry
-there is an error, and a test checks that every entry names a heading of that notebook). A function with several regions
-gets the same raise in each of them: the traceback line shows which TODO is next. Everything
-outside the regions (docstrings, TODO comments, provided code) is kept byte for byte.
+there is an error, and a test checks that every entry names a heading of that notebook). A
+function with several regions gets the same raise in each of them: the traceback line shows
+which TODO is next. Everything outside the regions (docstrings, TODO comments, provided code) is
+kept byte for byte.
 
 Usage: python -m tools.stubify SRC.py [DEST.py]   (prints to stdout without DEST)
 """

@@ -2,7 +2,7 @@
 
     python -m cs239.tools.check                     # from the homework folder (with the notebooks)
     python -m cs239.tools.check adam relu_forward   # only these functions
-    python -m cs239.tools.check --no-validate       # skip `nbgrader validate` (it re-runs each notebook)
+    python -m cs239.tools.check --no-validate       # skip `nbgrader validate` (re-runs each)
 
 The checks (cs239/tools/public_checks.py) are the notebooks' own kind: small deterministic inputs,
 agreement with centered finite differences, and the CS231n-style expected values the notebooks

@@ -199,7 +199,8 @@ def check_sgd_momentum():
     v = np.linspace(0.6, 0.9, num=20).reshape(4, 5)
     next_w, config = sgd_momentum(w, dw, {"learning_rate": 1e-3, "velocity": v})
     expect_close("next_w", next_w, MOMENTUM_NEXT_W, BOUNDS["sgd_momentum"])
-    expect_close("config['velocity']", config.get("velocity"), MOMENTUM_VELOCITY, BOUNDS["sgd_momentum"])
+    expect_close("config['velocity']", config.get("velocity"), MOMENTUM_VELOCITY,
+                 BOUNDS["sgd_momentum"])
 
 
 def check_rmsprop():
@@ -330,7 +331,8 @@ def check_fc_loss():
                 num = num_grad(lambda _: model.loss(X, y)[0], model.params[name])
                 if name not in grads:
                     raise CheckFailed("grads has no %r" % name)
-                expect_close("grads[%r]" % name, grads[name], num, BOUNDS["FullyConnectedNet gradients"])
+                expect_close("grads[%r]" % name, grads[name], num,
+                             BOUNDS["FullyConnectedNet gradients"])
 
 
 def check_autoencoder_grad():

@@ -86,8 +86,9 @@ def collect(folder):
     if missing:
         hints = []
         if any(m.endswith(".npz") for m in missing):
+            savers = [n for n in NOTEBOOKS if n in manifest.MODELS.values()]
             hints.append("the .npz files are written by the cells that save the best models "
-                         "in %s" % " and ".join(n for n in NOTEBOOKS if n in manifest.MODELS.values()))
+                         "in %s" % " and ".join(savers))
         raise Refused("missing from %s:\n  %s%s\nRun this command from your homework folder "
                       "(the one with the notebooks)."
                       % (folder, "\n  ".join(missing),
