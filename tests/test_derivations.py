@@ -10,7 +10,6 @@ metadata is complete, and nbgrader's own preprocessors strip every rubric and hi
 import ast
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat

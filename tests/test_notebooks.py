@@ -7,7 +7,6 @@ Each notebook runs once, in a temporary copy (so no .npz lands in source/), on s
 generated once per session by datasets/get_cifar10.py --synthetic.
 """
 import ast
-import json
 import shutil
 import subprocess
 import sys

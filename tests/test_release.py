@@ -11,11 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from cs239.tools import manifest
-from tests.course_fixture import ANSWER, HIDDEN, NAME, SECRET_PY, make_course
+from tests.course_fixture import NAME, make_course
 from tools import release as release_mod
 from tools.release import ReleaseError, release
 
