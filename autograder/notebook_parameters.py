@@ -30,8 +30,8 @@ def install(shell):
     def after_cell(result):
         if result.error_before_exec or result.error_in_exec:
             return
-        try:
-            body = ast.parse(result.info.raw_cell).body
+        try:            # the cell as Python (%magics and !commands rewritten)
+            body = ast.parse(shell.transform_cell(result.info.raw_cell)).body
         except SyntaxError:
             return
         assigned = {t.id for node in body if isinstance(node, ast.Assign)

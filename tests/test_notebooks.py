@@ -19,7 +19,8 @@ import pytest
 from cs239.tools import manifest
 from autograder import notebook_parameters
 from tools.notebook_runner import (QUICK_PARAMETERS, NotebookCellError, extract_checks,
-                                   extract_metrics, parameters_cell_index, run_notebook)
+                                   extract_metrics, parameters_cell_index,
+                                   quick_parameters_for_all, run_notebook)
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "source" / manifest.NAME
@@ -105,6 +106,24 @@ def test_parameters_cell(name):
     body = ast.parse(source).body
     assert all(isinstance(node, ast.Assign) for node in body), "only assignments of knobs"
     assert "CS239_NOTEBOOK_PARAMETERS" not in source
+
+
+@pytest.mark.parametrize("name", [n[:-len(".ipynb")] for n in manifest.NOTEBOOKS])
+def test_overrides_land_after_the_parameters_cell(name):
+    """The kernel hook applies the overrides after the first cell that assigns one of them: in
+    every notebook that is the parameters cell (or no cell), for the one set the grader uses."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    keys = set(quick_parameters_for_all())
+    nb = _read(name)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        body = ast.parse(TransformerManager().transform_cell(cell.source)).body
+        if {t.id for node in body if isinstance(node, ast.Assign) for t in node.targets
+                if isinstance(t, ast.Name)} & keys:
+            assert "parameters" in cell.metadata.get("tags", []), cell.source[:200]
+            break
 
 
 # --------------------------------------------------------------------------- notebook_runner
