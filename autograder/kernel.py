@@ -55,10 +55,11 @@ def main():
     for name in ("CS239_CIFAR10_DIR", "CS239_NOTEBOOK_PARAMETERS"):
         if os.environ.get(name):
             env[name] = os.environ[name]
+    argv = [cfg["python"], "-S", "-m", "ipykernel_launcher", "-f", conn_copy,
+            *kernel_arguments()]           # read here: the worker cannot read the grader
     # With netns, no network: nbgrader reaches the kernel over Unix sockets.
     enter_worker(uid, gid, cfg.get("netns"))
-    os.execve(cfg["python"], [cfg["python"], "-S", "-m", "ipykernel_launcher", "-f", conn_copy,
-                              *kernel_arguments()], env)
+    os.execve(cfg["python"], argv, env)
 
 
 if __name__ == "__main__":
