@@ -5,29 +5,17 @@ archive with HTTP Range support (and can be told to misbehave), and is shut down
 """
 import hashlib
 import http.server
-import importlib.util
 import socket
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
+from tests.cifar_script import get_cifar10 as g
+
 pytestmark = pytest.mark.fast
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "datasets" / "get_cifar10.py"
 NAME = "cifar-10-python.tar.gz"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("get_cifar10_download_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-g = _load_script()
 
 
 @pytest.fixture(scope="module")
