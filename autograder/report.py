@@ -167,7 +167,7 @@ def cause(output):
         return f"{m.group(1)} is wrong (it is called here)"
     first = text.splitlines()[0] if text else "failed (no message)"
     first = first.split("; it is asked for in")[0]
-    first = re.sub(r"[-+]?\d+(\.\d+)?(e[-+]?\d+)?%?", "#", first)
+    first = re.sub(r"(?<![\w.])[-+]?\d+(\.\d+)?(e[-+]?\d+)?(?![\w])", "#", first)
     return first[:160]
 
 
@@ -394,7 +394,7 @@ def _section_scores(batch, figs):
     if "spread" in figs:
         h.append('<h2 id="spread">Per-component spread</h2><p>Each graded function, notebook'
                  "%s: the share of its points each submission earned.</p>"
-                 % (" and manual part" if batch.extra else ""))
+                 % (" and manual part" if batch.extra else " and the best models"))
         h.append('<img id="component-spread" alt="per-component spread" src="%s">'
                  % figs["spread"])
     return h

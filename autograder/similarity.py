@@ -147,6 +147,18 @@ def _read_regular(path):
     return path.read_bytes(), None
 
 
+def file_passages(rel, starter, text):
+    """The passages of TEXT (the student's REL) that are not in STARTER (the release's)."""
+    lines, out = text.splitlines(), []
+    docstrings = _docstring_lines(text)      # prose, not code: never compared
+    for first, block in _new_lines(starter, text):
+        for start, run in _runs(first, block, docstrings):
+            if any(line.strip() for line in run):
+                out.append({"file": rel, "line": start, "text": "\n".join(run),
+                            "where": _enclosing(lines, start - 1) or "top level"})
+    return out
+
+
 def extract(root, release=RELEASE):
     """What the student wrote in ROOT (an unpacked submission): {"passages", "notes"}."""
     root, release = Path(root), Path(release)
@@ -157,14 +169,7 @@ def extract(root, release=RELEASE):
         if data is None:
             notes.append(f"{rel}: {why}")
             continue
-        text = data.decode("utf-8", errors="replace")
-        lines = text.splitlines()
-        docstrings = _docstring_lines(text)      # prose, not code: never compared
-        for first, block in _new_lines(starter, text):
-            for start, run in _runs(first, block, docstrings):
-                if any(line.strip() for line in run):
-                    passages.append({"file": rel, "line": start, "text": "\n".join(run),
-                                     "where": _enclosing(lines, start - 1) or "top level"})
+        passages += file_passages(rel, starter, data.decode("utf-8", errors="replace"))
     for name, starter_cells in cells.items():
         data, why = _read_regular(root / name)
         if data is None:
@@ -252,20 +257,21 @@ def _copydetect_version():
     return version("copydetect")
 
 
-def tokenize(passages):
+def tokenize(passages, filtered=None):
     """copydetect's token filter (names to V/F/O, strings to S, no comments or spaces) of each
     passage on its own (a fragment's open quote cannot swallow the next passage), joined as
-    one filtered document with copydetect's offsets into the _Doc text."""
+    one filtered document with copydetect's offsets into the _Doc text. FILTERED: the
+    (filtered, offsets) of each passage when already known (the benchmark's cache)."""
     from copydetect.utils import filter_code
-    filtered, offsets, raw = [], [], 0
-    pos = 0
-    for p in passages:
-        f, off = filter_code(p["text"] + "\n", "code.py")
+    if filtered is None:
+        filtered = [filter_code(p["text"] + "\n", "code.py") for p in passages]
+    parts, offsets, raw, pos = [], [], 0, 0
+    for p, (f, off) in zip(passages, filtered):
         offsets += [[pos + int(a), raw - pos + int(b)] for a, b in off]
-        filtered.append(f)
+        parts.append(f)
         pos += len(f)
         raw += len(p["text"]) + 1
-    return {"copydetect": _copydetect_version(), "filtered": "".join(filtered),
+    return {"copydetect": _copydetect_version(), "filtered": "".join(parts),
             "offsets": offsets}
 
 

@@ -171,7 +171,7 @@ def step_grading(out, release_dir, submission_zip, data_dir):
     feedback = grades / BUGS[0][0] / "feedback.md"
     print("feedback for %s (%s), first 40 lines:" % (BUGS[0][0], shown(feedback)))
     print("\n".join(feedback.read_text().splitlines()[:40]))
-    print("\ninstructor's report (issue 14): %s" % shown(grades / "report.html"))
+    print("\ninstructor's report: %s" % shown(grades / "report.html"))  # issue 14
 
 
 def main(argv=None):
