@@ -328,20 +328,19 @@ def load_codes(batch):
 # ---------------------------------------------------------------- tests.csv
 
 def tests_csv(batch):
-    names = []
+    """One row per submission (after a row of maxima), two columns per test: points, passed."""
+    maxes = {}
     for _, r in batch.rows:
         for t in r["tests"]:
-            if t["name"] not in names:
-                names.append(t["name"])
+            maxes[t["name"]] = max(maxes.get(t["name"], 0.0), t["max_score"])
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission"] + [c for n in names for c in (n, n + " [passed]")])
-    w.writerow(["max_score"] + [c for n in names for c in (
-        f"{max((t['max_score'] for _, r in batch.rows for t in r['tests'] if t['name'] == n), default=0):g}", "")])
+    w.writerow(["submission"] + [c for n in maxes for c in (n, n + " [passed]")])
+    w.writerow(["max_score"] + [c for m in maxes.values() for c in (f"{m:g}", "")])
     for sub, r in batch.rows:
         by = {t["name"]: t for t in r["tests"]}
         cells = []
-        for n in names:
+        for n in maxes:
             t = by.get(n)
             cells += ["", ""] if t is None else [f"{t['score']:g}", str(int(not _failed(t)))]
         w.writerow([sub] + cells)

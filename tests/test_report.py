@@ -187,7 +187,9 @@ def test_page_renders_in_headless_chromium(batch, tmp_path):
     names = re.findall(r"<tr><td>([^<]+)</td>", table.group(1))
     assert names == ["affine_forward", "relu_backward", "TwoLayerNet.loss", "best_model",
                      "TwoLayerNet.ipynb"]
-    assert "http://" not in dom.split("<body")[1].replace("http://www.w3.org", "")
+    # self-contained: nothing is fetched (no remote src/href, no script, no stylesheet link)
+    assert not re.search(r'(src|href)="(https?:)?//', dom) and "<script" not in dom
+    assert "<link" not in dom
 
 
 # ------------------------------------------------------------------ similarity
@@ -287,3 +289,23 @@ def test_saved_code_drives_the_report_and_stale_code_is_not_used(subs, tmp_path)
     assert re.search(r"<td>copy</td><td class=\"num\">\d+%</td><td>reference</td>", sim)
     assert "stale: code.json belongs to another version" in sim
     assert 'id="pair-1"' in sim and "pair-2" not in sim
+
+
+def test_notebook_solution_cells_are_compared_without_their_starter_lines(subs):
+    code = S.extract(subs / "reference")
+    cells = [p for p in code["passages"] if p["file"].endswith(".ipynb")]
+    assert {p["where"] for p in cells} >= {"cell fc-solver", "cell two-layer-search"}
+    starter = "best_net = None  # store the best model into this"
+    assert not any(starter in p["text"] for p in cells)
+
+
+def test_a_huge_student_file_is_capped(subs, tmp_path):
+    sub = tmp_path / "huge"
+    shutil.copytree(subs / "untouched-1", sub)
+    layers = sub / "cs239" / "layers.py"
+    layers.write_text(layers.read_text() + "    x = x + 1\n" * 60_000)     # 780 kB
+    (sub / "cs239" / "optim.py").write_text("y = 2\n" * 400_000)          # 2.4 MB
+    code = S.extract(sub)
+    assert sum(len(p["text"]) for p in code["passages"]) <= S.MAX_PASSAGES_CHARS
+    assert "cs239/optim.py: larger than 2 MiB" in code["notes"]
+    assert any("only the first" in n for n in code["notes"])
