@@ -24,7 +24,7 @@ from pathlib import Path
 from . import results as R
 from .sandbox import (Limits, SandboxError, acquire_slots, harden_trusted_process,
                       prepare_runtime, protect, sandbox_mode)
-from .similarity import save_code
+from .similarity import CODE_FILE, student_code
 from .submission import (BadSubmission, check_notebooks, content_hash, set_worker_permissions,
                          stem_of, unpack)
 
@@ -109,7 +109,7 @@ def grade_one(ctx, src, stem, slot, index):
         except BadSubmission as e:
             res = R.bad_input(e.message, time.monotonic() - t0, meta)
             return _write(dest, stem, res, log, "bad input")
-        save_code(root, dest, sha)   # issue 14: student-written code for the report, before any worker runs
+        code = student_code(root, sha)   # issue 14: for the report, before any worker runs
         rt = ctx.runtimes[slot]
         scratch = job / "scratch"
         scratch.mkdir()
@@ -139,7 +139,7 @@ def grade_one(ctx, src, stem, slot, index):
                                "the course staff will re-run it."],
                           time.monotonic() - t0, dict(meta, status="internal_error"))
             res["score"] = 0
-            return _write(dest, stem, res, log, "INTERNAL ERROR")
+            return _write(dest, stem, res, log, "INTERNAL ERROR", code)
         log.extend(report.get("log", []))
         outputs = "\n".join(t["output"] for t in report["tests"])
         for module, (kind, msg, where) in sorted(report["import_errors"].items()):
@@ -157,16 +157,18 @@ def grade_one(ctx, src, stem, slot, index):
         if report.get("sandbox_errors"):
             res = R.build(tests, messages, time.monotonic() - t0,
                           dict(meta, status="internal_error"))
-            return _write(dest, stem, res, log, "INTERNAL ERROR")
+            return _write(dest, stem, res, log, "INTERNAL ERROR", code)
         res = R.build(tests, messages, time.monotonic() - t0, dict(meta, status="graded"))
-        return _write(dest, stem, res, log, "graded")
+        return _write(dest, stem, res, log, "graded", code)
     finally:
         if not os.environ.get("CS239_KEEP_JOBS"):      # debugging: keep the job dirs
             shutil.rmtree(job, ignore_errors=True)
 
 
-def _write(dest, stem, res, log, status):
+def _write(dest, stem, res, log, status, code=None):
     dest.mkdir(parents=True, exist_ok=True)
+    if code is not None:                                  # issue 14: the report's code.json
+        R.atomic_write(dest / CODE_FILE, code)
     R.atomic_write(dest / "grader.log", "\n".join(x for x in log if x))
     R.atomic_write(dest / "feedback.md", R.feedback_md(stem, res))
     R.atomic_write(dest / "results.json", json.dumps(res, indent=1))

@@ -51,7 +51,7 @@ def _number(x):
 def _problem(r):
     """Why results dict R cannot be used, or None."""
     if not isinstance(r, dict):
-        return "results.json is not a JSON object"
+        return "not a JSON object"
     if not _number(r.get("score")):
         return "no numeric 'score'"
     tests = r.get("tests")
@@ -362,7 +362,7 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 7px;
 vertical-align:top;text-align:left}th{background:#f4f4f4}td.num{text-align:right}
 ul.counts{margin:0;padding-left:1.1em}.note{background:#fff8e0;border:1px solid #e8d38a;
-padding:.6em 1em}.side{display:grid;grid-template-columns:1fr 1fr;gap:1em}
+padding:.6em 1em}.side{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1em}
 .passage .where{font-weight:600;font-size:12px;margin-top:.6em}
 pre{background:#f7f7f7;padding:.4em;overflow-x:auto;font-size:12px;margin:0}
 mark{background:#ffd27a}img{max-width:100%}.muted{color:#777}

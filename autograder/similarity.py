@@ -1,8 +1,8 @@
 """Code similarity between submissions, for the instructor's report (never a penalty).
 
 Two halves:
-- ``save_code`` (the grade step, on the trusted side, right after the submission is unpacked
-  and before any student code runs) keeps only what the student wrote: the lines of the stubbed
+- ``student_code`` (the grade step, on the trusted side, right after the submission is
+  unpacked and before any student code runs) keeps only what the student wrote: the lines of the stubbed
   ``cs239/`` files and of the notebooks' code solution cells that differ from the release
   (``difflib`` against ``assignments/hw3/``), labelled with their file and function or cell, in
   ``OUT/<name>/code.json``. Nothing else of the submission outlives its private job folder.
@@ -194,8 +194,9 @@ def extract(root, release=RELEASE):
     return {"passages": passages, "notes": notes}
 
 
-def save_code(root, dest, sha256, release=RELEASE):
-    """Write DEST/code.json (trusted side, before any student code runs on this copy).
+def student_code(root, sha256, release=RELEASE):
+    """code.json's text for the unpacked submission ROOT (the grade step calls this on the
+    trusted copy before any student code runs, and writes it next to results.json).
 
     The passages are tokenized here too (copydetect's filter, the slow part: about 0.1 s per
     submission), so the report only hashes."""
@@ -205,7 +206,11 @@ def save_code(root, dest, sha256, release=RELEASE):
     except (OSError, ValueError) as e:     # the release itself unreadable: say so, grade on
         code = {"passages": [], "notes": [f"not extracted: {e}"]}
     code.update(format=CODE_FORMAT, sha256=sha256)
-    R.atomic_write(Path(dest) / CODE_FILE, json.dumps(code))
+    return json.dumps(code)
+
+
+def save_code(root, dest, sha256, release=RELEASE):
+    R.atomic_write(Path(dest) / CODE_FILE, student_code(root, sha256, release))
 
 
 def load_code(folder, sha256):

@@ -309,3 +309,12 @@ def test_a_huge_student_file_is_capped(subs, tmp_path):
     assert sum(len(p["text"]) for p in code["passages"]) <= S.MAX_PASSAGES_CHARS
     assert "cs239/optim.py: larger than 2 MiB" in code["notes"]
     assert any("only the first" in n for n in code["notes"])
+
+
+def test_report_of_an_empty_or_odd_folder(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "results.json").write_text("[]")
+    (tmp_path / "grades.csv").write_text("x,y\n")
+    page = REP.write_report(tmp_path).read_text()
+    assert "No graded submission." in page
+    assert "<li>a: results.json: not a JSON object</li>" in page
