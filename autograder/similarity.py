@@ -200,11 +200,15 @@ def student_code(root, sha256, release=RELEASE):
 
     The passages are tokenized here too (copydetect's filter, the slow part: about 0.1 s per
     submission), so the report only hashes."""
+    # Never stops the grading of this submission: the similarity section is an extra.
     try:
         code = extract(root, release)
+    except Exception as e:  # noqa: BLE001 - e.g. the release unreadable: say so, grade on
+        code = {"passages": [], "notes": [f"not extracted: {type(e).__name__}: {e}"]}
+    try:
         code["tokens"] = tokenize(code["passages"])
-    except (OSError, ValueError) as e:     # the release itself unreadable: say so, grade on
-        code = {"passages": [], "notes": [f"not extracted: {e}"]}
+    except Exception as e:  # noqa: BLE001 - e.g. copydetect missing: the report tokenizes
+        code["notes"].append(f"not tokenized: {type(e).__name__}: {e}")
     code.update(format=CODE_FORMAT, sha256=sha256)
     return json.dumps(code)
 

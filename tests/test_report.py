@@ -318,3 +318,13 @@ def test_report_of_an_empty_or_odd_folder(tmp_path):
     page = REP.write_report(tmp_path).read_text()
     assert "No graded submission." in page
     assert "<li>a: results.json: not a JSON object</li>" in page
+
+
+def test_saving_code_never_stops_grading(subs, tmp_path, monkeypatch):
+    def broken(passages, filtered=None):
+        raise ImportError("No module named 'copydetect'")
+    monkeypatch.setattr(S, "tokenize", broken)
+    code = json.loads(S.student_code(subs / "reference-part", "x"))
+    assert code["passages"] and "not tokenized: ImportError" in code["notes"][0]
+    code = json.loads(S.student_code(subs / "reference-part", "x", release=tmp_path / "none"))
+    assert code["passages"] == [] and code["sha256"] == "x"
