@@ -159,7 +159,7 @@ def main():
         print(f"grade step, saving one submission's code: {save * 1000:.0f} ms")
         return [{"what": f"report, {n} submissions (incl. similarity)", "seconds": total,
                  "target_s": 30.0, "ratio": total / 30.0},
-                {"what": "  of which similarity", "seconds": t_sim},
+                {"what": "similarity alone (find_pairs)", "seconds": t_sim},
                 {"what": "save_code per submission (grade step)", "seconds": save}]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
