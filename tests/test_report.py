@@ -328,3 +328,19 @@ def test_saving_code_never_stops_grading(subs, tmp_path, monkeypatch):
     assert code["passages"] and "not tokenized: ImportError" in code["notes"][0]
     code = json.loads(S.student_code(subs / "reference-part", "x", release=tmp_path / "none"))
     assert code["passages"] == [] and code["sha256"] == "x"
+
+
+def test_the_independent_solution_is_correct(subs, tmp_path):
+    """The negative similarity example is a real correct solution: the hidden suites of its
+    functions pass through the in-process stand-in (tests/test_suites_standin.py)."""
+    suites = ROOT / "autograder" / "suites"
+    out = tmp_path / "results.json"
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        *(str(suites / f"test_{m}.py") for m in ("layers", "losses", "optim",
+                                                                  "swish")),
+                        "-p", "tests.test_suites_standin", "--submission",
+                        str(subs / "independent"), "--results", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-2000:]
+    recs = json.loads(out.read_text())
+    assert len(recs) > 30 and all(r["status"] == "passed" for r in recs)
