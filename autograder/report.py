@@ -31,6 +31,7 @@ from . import similarity as S
 
 TOP = 3                     # failing tests / causes shown per graded name
 SLOWEST = 5
+SIDE_BY_SIDE = 100          # pairs shown side by side (all are listed in the table)
 
 
 @dataclass
@@ -481,11 +482,14 @@ def _section_similarity(pairs, stats, skipped):
         h.append('<table id="similar-pairs"><tr><th>#</th><th>submission A</th><th>share of A'
                  "</th><th>submission B</th><th>share of B</th><th>matching tokens</th></tr>")
         for i, p in enumerate(pairs, 1):
-            h.append('<tr><td><a href="#pair-%d">%d</a></td><td>%s</td><td class="num">%.0f%%'
+            num = '<a href="#pair-%d">%d</a>' % (i, i) if i <= SIDE_BY_SIDE else str(i)
+            h.append('<tr><td>%s</td><td>%s</td><td class="num">%.0f%%'
                      '</td><td>%s</td><td class="num">%.0f%%</td><td class="num">%d</td></tr>'
-                     % (i, i, e(p.a), 100 * p.sim_a, e(p.b), 100 * p.sim_b, p.overlap))
+                     % (num, e(p.a), 100 * p.sim_a, e(p.b), 100 * p.sim_b, p.overlap))
         h.append("</table>")
-        for i, p in enumerate(pairs, 1):
+        if len(pairs) > SIDE_BY_SIDE:
+            h.append("<p>The first %d pairs are shown side by side below.</p>" % SIDE_BY_SIDE)
+        for i, p in enumerate(pairs[:SIDE_BY_SIDE], 1):
             h.append('<details id="pair-%d"><summary>pair %d: %s and %s</summary>'
                      '<div class="side"><div><h4>%s</h4>%s</div><div><h4>%s</h4>%s</div></div>'
                      "</details>" % (i, i, e(p.a), e(p.b), e(p.a), p.html_a, e(p.b), p.html_b))
