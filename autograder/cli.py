@@ -24,6 +24,7 @@ from pathlib import Path
 from . import results as R
 from .sandbox import (Limits, SandboxError, acquire_slots, harden_trusted_process,
                       prepare_runtime, protect, sandbox_mode)
+from .similarity import CODE_FILE, student_code
 from .submission import (BadSubmission, check_notebooks, content_hash, set_worker_permissions,
                          stem_of, unpack)
 
@@ -108,6 +109,7 @@ def grade_one(ctx, src, stem, slot, index):
         except BadSubmission as e:
             res = R.bad_input(e.message, time.monotonic() - t0, meta)
             return _write(dest, stem, res, log, "bad input")
+        code = student_code(root, sha)   # issue 14: for the report, before any worker runs
         rt = ctx.runtimes[slot]
         scratch = job / "scratch"
         scratch.mkdir()
@@ -137,7 +139,7 @@ def grade_one(ctx, src, stem, slot, index):
                                "the course staff will re-run it."],
                           time.monotonic() - t0, dict(meta, status="internal_error"))
             res["score"] = 0
-            return _write(dest, stem, res, log, "INTERNAL ERROR")
+            return _write(dest, stem, res, log, "INTERNAL ERROR", code)
         log.extend(report.get("log", []))
         outputs = "\n".join(t["output"] for t in report["tests"])
         for module, (kind, msg, where) in sorted(report["import_errors"].items()):
@@ -155,16 +157,18 @@ def grade_one(ctx, src, stem, slot, index):
         if report.get("sandbox_errors"):
             res = R.build(tests, messages, time.monotonic() - t0,
                           dict(meta, status="internal_error"))
-            return _write(dest, stem, res, log, "INTERNAL ERROR")
+            return _write(dest, stem, res, log, "INTERNAL ERROR", code)
         res = R.build(tests, messages, time.monotonic() - t0, dict(meta, status="graded"))
-        return _write(dest, stem, res, log, "graded")
+        return _write(dest, stem, res, log, "graded", code)
     finally:
         if not os.environ.get("CS239_KEEP_JOBS"):      # debugging: keep the job dirs
             shutil.rmtree(job, ignore_errors=True)
 
 
-def _write(dest, stem, res, log, status):
+def _write(dest, stem, res, log, status, code=None):
     dest.mkdir(parents=True, exist_ok=True)
+    if code is not None:                                  # issue 14: the report's code.json
+        R.atomic_write(dest / CODE_FILE, code)
     R.atomic_write(dest / "grader.log", "\n".join(x for x in log if x))
     R.atomic_write(dest / "feedback.md", R.feedback_md(stem, res))
     R.atomic_write(dest / "results.json", json.dumps(res, indent=1))
@@ -251,6 +255,8 @@ def cmd_grade(args):
         if bar is not None:
             bar.close()
         write_grades(ctx, graded_names)
+        from .report import after_grade    # issue 14: the instructor's report
+        after_grade(ctx.out)
     finally:
         if not os.environ.get("CS239_KEEP_JOBS"):
             shutil.rmtree(ctx.base, ignore_errors=True)
@@ -297,10 +303,16 @@ def main(argv=None):
     gs.add_argument("--suites", default=str(DEFAULT_SUITES), metavar="DIR")
     gr = sub.add_parser("gradescope-run", help="(inside the bundle) grade /autograder/submission")
     gr.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    rp = sub.add_parser("report", help="write OUT/report.html and OUT/tests.csv")  # issue 14
+    rp.add_argument("out", metavar="OUT", help="the --out folder of a graded batch")
+    rp.add_argument("--no-similarity", dest="similarity", action="store_false")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "grade":
             return cmd_grade(args)
+        if args.cmd == "report":                 # issue 14
+            from .report import main as report_main
+            return report_main(args)
         from . import gradescope
         if args.cmd == "gradescope":
             return gradescope.build(Path(args.out), Path(args.suites))
