@@ -8,9 +8,10 @@ names, files, notebook sections, points and the name of each function's public c
 Python data, readable on every Python the kit supports (3.10 on) with no dependency.
 
 Adding a graded function: one entry in FUNCTIONS, its code inside solution markers in the file it
-names, a public check of that name in `cs239/tools/public_checks.py`, and hidden tests named
-"<name>: ..." in `autograder/suites/` whose points add up to the entry's points;
-`tests/test_manifest.py` fails until all of them exist.
+names, a public check of that name in `cs239/tools/public_checks.py`, hidden tests named
+"<name>: ..." in `autograder/suites/` whose points add up to the entry's points, and mutants in
+`tests/mutants.py`; `tests/test_manifest.py` and `tests/test_mutants.py` fail until all of them
+exist.
 """
 from collections import namedtuple
 

@@ -119,7 +119,18 @@ def _reg_mistakes(loss0, reg, params):
             ("the regularization term lacks the factor 0.5 (use 0.5 * reg * sum(W**2))",
              loss0 + reg * weights),
             ("the biases are regularized too (only the weight matrices are)",
-             loss0 + 0.5 * reg * sum(sq.values()))]
+             loss0 + 0.5 * reg * sum(sq.values()))] + [
+        ("%s is not regularized (add 0.5 * reg * sum(W**2) for every weight matrix)" % k,
+         loss0 + 0.5 * reg * (weights - v)) for k, v in sorted(sq.items()) if k.startswith("W")]
+
+
+def _expect_grad(name, grad, num, bound, reg, param, N):
+    """grads[name] against its finite differences, naming the likely mistake."""
+    if np.all(np.asarray(num) == 0) and np.any(np.asarray(grad, dtype=np.float64) != 0):
+        raise CheckFailed("grads[%r] is not zero, but the loss does not change with %s at all: "
+                          "is %s used in the forward pass?" % (name, name, name))
+    expect_close("grads[%r]" % name, grad, num, bound,
+                 mistakes=_grad_mistakes(name, num, reg, param, N))
 
 
 def _grad_mistakes(name, num, reg, param, N):
@@ -169,7 +180,8 @@ def check_affine_forward():
     x0 = x.copy()
     out, _ = affine_forward(x, w, b)
     expect_shape("out", out, (2, 3))
-    expect_close("out", out, AFFINE_OUT, BOUNDS["affine_forward"])
+    expect_close("out", out, AFFINE_OUT, BOUNDS["affine_forward"], mistakes=[
+        ("the bias b is not added", np.asarray(AFFINE_OUT) - b)])
     expect_unchanged("x", x0, x)
 
 
@@ -199,7 +211,9 @@ def check_relu_forward():
     x = np.linspace(-0.5, 0.5, num=12).reshape(3, 4)
     x0 = x.copy()
     out, _ = relu_forward(x)
-    expect_close("out", out, RELU_OUT, BOUNDS["relu_forward"])
+    expect_close("out", out, RELU_OUT, BOUNDS["relu_forward"], mistakes=[
+        ("it keeps the negative inputs and zeroes the positive ones: use np.maximum(x, 0)",
+         np.minimum(x, 0))])
     expect_unchanged("x", x0, x)
 
 
@@ -282,9 +296,12 @@ def check_sgd_momentum():
     w, dw = _linspace_update_inputs()
     v = np.linspace(0.6, 0.9, num=20).reshape(4, 5)
     next_w, config = sgd_momentum(w, dw, {"learning_rate": 1e-3, "velocity": v})
-    expect_close("next_w", next_w, MOMENTUM_NEXT_W, BOUNDS["sgd_momentum"])
+    expect_close("next_w", next_w, MOMENTUM_NEXT_W, BOUNDS["sgd_momentum"], mistakes=[
+        ("the gradient is added: v = momentum * v - learning_rate * dw",
+         w + 0.9 * v + 1e-3 * dw)])
     expect_close("config['velocity']", config.get("velocity"), MOMENTUM_VELOCITY,
-                 BOUNDS["sgd_momentum"])
+                 BOUNDS["sgd_momentum"], mistakes=[
+                     ("the new velocity is not stored in config['velocity']", v)])
     step("two steps from the default config (velocity starts at zero and carries over)")
     w, dw = _linspace_update_inputs()
     w1, config = sgd_momentum(w, dw)
@@ -298,10 +315,15 @@ def check_rmsprop():
     w, dw = _linspace_update_inputs()
     cache = np.linspace(0.6, 0.9, num=20).reshape(4, 5)
     next_w, config = rmsprop(w, dw, {"learning_rate": 1e-2, "cache": cache})
-    expect_close("next_w", next_w, RMSPROP_NEXT_W, BOUNDS["rmsprop"])
+    unsquared = 0.99 * cache + 0.01 * dw
+    expect_close("next_w", next_w, RMSPROP_NEXT_W, BOUNDS["rmsprop"], mistakes=[
+        ("the gradient is not squared in the cache update",
+         w - 1e-2 * dw / (np.sqrt(unsquared) + 1e-8)),
+        ("no square root of the cache", w - 1e-2 * dw / (0.99 * cache + 0.01 * dw**2 + 1e-8))])
     expect_close("config['cache']", config.get("cache"), RMSPROP_CACHE, BOUNDS["rmsprop"],
                  mistakes=[("the gradient is not squared in the cache update",
-                            0.99 * cache + 0.01 * dw)])
+                            0.99 * cache + 0.01 * dw),
+                           ("the new cache is not stored in config['cache']", cache)])
 
 
 def check_adam():
@@ -316,8 +338,12 @@ def check_adam():
          _adam_step(w, dw, m, v, 5, t_used=5)),
         ("no bias correction (divide m and v by 1 - beta**t)",
          _adam_step(w, dw, m, v, 5, corrected=False))])
-    expect_close("config['v']", config.get("v"), ADAM_V, BOUNDS["adam"])
-    expect_close("config['m']", config.get("m"), ADAM_M, BOUNDS["adam"])
+    corrected = [("the bias-corrected moment was stored; store v (and m) uncorrected",
+                  np.asarray(ADAM_V) / (1 - 0.999 ** 6)),
+                 ("the bias-corrected moment was stored; store m (and v) uncorrected",
+                  np.asarray(ADAM_M) / (1 - 0.9 ** 6))]
+    expect_close("config['v']", config.get("v"), ADAM_V, BOUNDS["adam"], mistakes=corrected)
+    expect_close("config['m']", config.get("m"), ADAM_M, BOUNDS["adam"], mistakes=corrected)
     if config.get("t") != 6:
         raise CheckFailed("config['t']: %r, expected 6 (increment t before using it, and store "
                           "it in config)" % config.get("t"))
@@ -365,8 +391,8 @@ def check_two_layer_loss():
             raise CheckFailed("grads has keys %s, expected W1, W2, b1, b2" % sorted(grads))
         for name in ["W1", "b1", "W2", "b2"]:
             num = num_grad(lambda _: model.loss(X, y, reg=0.05)[0], model.params[name])
-            expect_close("grads[%r]" % name, grads[name], num, BOUNDS["TwoLayerNet gradients"],
-                         mistakes=_grad_mistakes(name, num, 0.05, model.params[name], len(X)))
+            _expect_grad(name, grads[name], num, BOUNDS["TwoLayerNet gradients"], 0.05,
+                         model.params[name], len(X))
 
 
 SAMPLING_HINT = ("sample the minibatch WITH replacement, np.random.choice(num_train, batch_size, "
@@ -394,6 +420,9 @@ def check_two_layer_train():
     if len(stats["val_acc_history"]) != 100:    # 5 examples: one epoch per iteration
         raise CheckFailed("val_acc_history has %d entries, expected one per epoch (100)"
                           % len(stats["val_acc_history"]))
+    if all(np.array_equal(net.params[k], _toy_net().params[k]) for k in net.params):
+        raise CheckFailed("the parameters were not updated (self.params[name] -= "
+                          "learning_rate * grads[name], for every parameter)")
     final = float(stats["loss_history"][-1])
     first = float(stats["loss_history"][0])
     bound = BOUNDS["TwoLayerNet toy training loss"]
@@ -496,14 +525,14 @@ def check_fc_init():
         if np.any(model.params["b%d" % i] != 0):
             raise CheckFailed("b%d is not all zeros" % i)
         W = model.params["W%d" % i]
-        std = float(np.std(W))
-        if not abs(std - 0.05) < bound * 0.05:
-            raise CheckFailed("W%d has standard deviation %.4f, expected weight_scale = 0.05"
-                              % (i, std))
         if abs(float(np.mean(W))) > 0.1 * 0.05:
             raise CheckFailed("W%d has mean %.4f, expected 0: draw from np.random.randn (a "
                               "normal distribution), not np.random.rand (uniform on [0, 1))"
                               % (i, float(np.mean(W))))
+        std = float(np.std(W))
+        if not abs(std - 0.05) < bound * 0.05:
+            raise CheckFailed("W%d has standard deviation %.4f, expected weight_scale = 0.05"
+                              % (i, std))
 
 
 def _fc_two_layer(FullyConnectedNet):
@@ -527,6 +556,13 @@ def check_fc_loss():
     scores = model.loss(X)
     expect_shape("loss(X)", scores, (3, 7))
     expect_difference("scores", scores, FC_SCORES, BOUNDS["FullyConnectedNet scores"])
+    step("scores of the same network with the last biases lowered by 100 (negative scores)")
+    low, _, _ = _fc_two_layer(FullyConnectedNet)
+    low.params["b2"] = low.params["b2"] - 100
+    expect_difference("scores", low.loss(X), np.asarray(FC_SCORES) - 100,
+                      100 * BOUNDS["FullyConnectedNet scores"], mistakes=[
+                          ("an activation (ReLU) is applied to the scores: the last layer is "
+                           "affine only", np.zeros((3, 7)))])
     step("loss of the two-layer network (reg = 0)")
     loss0, _ = model.loss(X, y)
     expect_difference("loss", loss0, FC_LOSS, BOUNDS["FullyConnectedNet loss"])
@@ -578,8 +614,7 @@ def _check_fc_grads(model, X, y, reg, bound):
                           % (sorted(grads), sorted(model.params)))
     for name in sorted(model.params):
         num = num_grad(lambda _: model.loss(X, y)[0], model.params[name])
-        expect_close("grads[%r]" % name, grads[name], num, bound,
-                     mistakes=_grad_mistakes(name, num, reg, model.params[name], len(X)))
+        _expect_grad(name, grads[name], num, bound, reg, model.params[name], len(X))
     return float(loss)
 
 
@@ -641,7 +676,7 @@ GPLVM_ALPHA, GPLVM_BETA = 1.5, 2.0
 
 def _gplvm_cases(seed):
     rng = np.random.default_rng(seed)
-    for N, q, D in [(3, 1, 2), (6, 2, 3), (8, 3, 5)]:
+    for N, q, D in [(3, 1, 3), (6, 2, 4), (8, 3, 5)]:     # D != 2: a missing D or 2 differ
         yield N, q, D, rng.standard_normal((N, q)), rng.standard_normal((N, D))
 
 
@@ -663,9 +698,12 @@ def check_gplvm_trace_grad():
         step("dX against finite differences of -1/2 tr(K^-1 Y Y^T), N=%d q=%d D=%d" % (N, q, D))
         num = num_grad(lambda X: -0.5 * np.trace(np.linalg.solve(gplvm_kernel(X, a, b), Y @ Y.T)),
                        X)
+        K = gplvm_kernel(X, a, b)
         expect_close("dX", gplvm_trace_grad(X, Y, a, b), num, BOUNDS["gplvm"], mistakes=[
             ("the sign is wrong (d(K^-1) = -K^-1 dK K^-1 flips it twice)", -num),
-            ("the factor alpha is missing", num / a)])
+            ("the factor alpha is missing", num / a),
+            ("one K^-1 is missing (dL2/dK = 1/2 K^-1 Y Y^T K^-1)",
+             a * np.linalg.solve(K, Y) @ (Y.T @ X))])
 
 
 def check_gplvm_grad():
@@ -700,7 +738,8 @@ def check_swish_forward():
     x = np.linspace(-5, 5, num=12).reshape(3, 4)
     x0 = x.copy()
     out, _ = swish_forward(x)
-    expect_close("out", out, x / (1 + np.exp(-x)), BOUNDS["swish_forward"])
+    expect_close("out", out, x / (1 + np.exp(-x)), BOUNDS["swish_forward"], mistakes=[
+        ("it returns sigmoid(x); swish(x) = x * sigmoid(x)", 1 / (1 + np.exp(-x)))])
     expect_unchanged("x", x0, x)
     step("values at -1000, -1, 0, 1, 1000 without overflow")
     z = np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0])
@@ -728,7 +767,8 @@ def check_swish_backward():
         _, cache = swish_forward(x)
         sig = 1 / (1 + np.exp(-x))
         expect_close("dx", swish_backward(dout, cache), num, BOUNDS["swish_backward"], mistakes=[
-            ("only the sigmoid(x) term: add x * sigmoid(x) * (1 - sigmoid(x))", dout * sig)])
+            ("only the sigmoid(x) term: add x * sigmoid(x) * (1 - sigmoid(x))", dout * sig),
+            ("dx is not multiplied by dout (the chain rule)", num / dout)])
     step("dx at x = -1000 and 1000 without overflow")
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
