@@ -10,7 +10,7 @@ from tests import mutants
 def main():
     rows, control = mutants.measure()
     print(mutants.table(rows))
-    print("reference (control, should be all empty): %s" % control)
+    print("controls (the reference and correct styles; should find nothing): %s" % control)
     n = len(rows)
     return [{"judge": judge, "mutants": n, "caught": sum(mutants.caught(r)[i] for r in rows)}
             for i, judge in enumerate(["notebook public tests", "self-check", "hidden suites"])]

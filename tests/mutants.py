@@ -245,6 +245,38 @@ MUTANTS = [
       "dX = gplvm_logdet_grad(X, Y, alpha, beta)", r"only the log-determinant term"),
 ]
 
+# Correct code in other reasonable styles (same format; hint unused): the self-check and the
+# notebooks' public tests must pass them, as the hidden suites do (tests/test_suites.py).
+CORRECT = [
+    M("alt_affine_dot", "affine_forward", "np.dot and np.prod", L,
+      "out = x.reshape(x.shape[0], -1) @ w + b",
+      "out = np.dot(x.reshape(len(x), np.prod(x.shape[1:], dtype=int)), w) + b", ""),
+    M("alt_affine_einsum", "affine_backward", "einsum for dw", L,
+      "dw = x.reshape(x.shape[0], -1).T @ dout",
+      "dw = np.einsum('nd,nm->dm', x.reshape(x.shape[0], -1), dout)", ""),
+    M("alt_relu_mask", "relu_forward", "x * (x > 0)", L,
+      "    out = np.maximum(x, 0)\n", "    out = x * (x > 0)\n", ""),
+    M("alt_relu_backward_mul", "relu_backward", "dout * (x > 0)", L,
+      "dx = np.where(x > 0, dout, 0)", "dx = dout * (x > 0)", ""),
+    M("alt_swish_tanh", "swish_forward", "sigmoid through tanh", L,
+      "    sig = np.where(x >= 0, 1 / (1 + e), e / (1 + e))\n",
+      "    sig = 0.5 * (1 + np.tanh(0.5 * x))\n", ""),
+    M("alt_softmax_logaddexp", "softmax_loss", "np.logaddexp.reduce", L,
+      "    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))\n",
+      "    log_probs = x - np.logaddexp.reduce(x, axis=1, keepdims=True)\n", ""),
+    M("alt_rmsprop_eps_inside", "rmsprop", "epsilon inside the square root", O,
+      'next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
+      'next_w = w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"])', ""),
+    M("alt_adam_textbook", "adam", "textbook Adam with mt and vt", O, REGION, _adam(), ""),
+    M("alt_randint_sampling", "TwoLayerNet.train", "np.random.randint", N,
+      "idx = np.random.choice(num_train, batch_size, replace=True)",
+      "idx = np.random.randint(0, num_train, size=batch_size)", ""),
+    M("alt_gplvm_inv", "gplvm_logdet_grad", "explicit inverse", D,
+      "dX = -D * alpha * np.linalg.solve(K, X)", "dX = -D * alpha * np.linalg.inv(K) @ X", ""),
+    M("alt_ae_factored", "autoencoder_grad", "W (x r^T + r x^T)", D,
+      "dW = np.outer(h, r) + np.outer(W @ r, x)", "dW = W @ (np.outer(x, r) + np.outer(r, x))", ""),
+]
+
 # A wrong function under another's check: the self-check of the second names the first.
 BLAME = [("tln_grad_sum", "TwoLayerNet.train"),
          ("affine_dw_transposed", "FullyConnectedNet.loss"),
@@ -402,25 +434,30 @@ def notebooks_for(function):
     return nbs
 
 
-def measure(mutants=MUTANTS, blame=BLAME, workdir=None):
-    """([{mutant, notebook, self_check, hidden, blame}] for every mutant, control): control holds
-    what each judge finds wrong with the reference itself (nothing, when the judges are sound)."""
+def measure(mutants=MUTANTS, blame=BLAME, correct=CORRECT, workdir=None):
+    """(rows, control): rows = [{mutant, notebook, self_check, hidden, blame}] for every mutant;
+    control = {"reference" or a correct alternative's name: what each judge finds wrong with it
+    (nothing, when the judges are sound)}."""
+    from cs239.tools import manifest
     own = tempfile.TemporaryDirectory(prefix="cs239-mutants-") if workdir is None else None
     base = Path(workdir or own.name)
     try:
         folders = {m.name: apply(m, base / m.name) for m in mutants}
-        reference = base / "reference"
-        shutil.copytree(ROOT / "cs239", reference / "cs239",
+        controls = {"reference": base / "reference"}
+        shutil.copytree(ROOT / "cs239", controls["reference"] / "cs239",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        hidden = hidden_suites(list(folders.values()) + [reference])
-        from cs239.tools import manifest
+        controls.update((m.name, apply(m, base / m.name)) for m in correct)
+        hidden = hidden_suites(list(folders.values()) + list(controls.values()))
         graded = [f.name for f in manifest.FUNCTIONS]
-        control = {"notebook": notebook_tests(reference, ["TwoLayerNet.ipynb",
-                                                          "FullyConnectedNets.ipynb",
-                                                          "Backprop.ipynb"]),
-                   "self_check": {n: r for n, r in self_check(reference, graded).items()
-                                  if r["status"] != "passes public checks"},
-                   "hidden": hidden["reference"]}
+        control = {}
+        for name, folder in controls.items():
+            alt = [m for m in correct if m.name == name]
+            control[name] = {
+                "notebook": notebook_tests(folder, notebooks_for(alt[0].function) if alt
+                                           else list(manifest.NOTEBOOKS)),
+                "self_check": {n: r for n, r in self_check(folder, graded).items()
+                               if r["status"] != "passes public checks"},
+                "hidden": hidden[name]}
         rows = []
         blamed = {name: [f for n, f in blame if n == name] for name in folders}
         for m in mutants:
@@ -469,7 +506,8 @@ def main(argv=None):
     chosen = [m for m in MUTANTS if not names or m.name in names]
     rows, control = measure(chosen)
     print(table(rows))
-    print("\nreference (control): %s" % json.dumps(control))
+    print("\ncontrols (the reference and correct alternatives; should find nothing): %s"
+          % json.dumps(control))
     return 0
 
 

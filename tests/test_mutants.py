@@ -48,9 +48,12 @@ def test_every_mutant_applies_once_and_names_a_graded_function():
     assert {m.function for m in mutants.MUTANTS} == graded, "every graded function has mutants"
 
 
-def test_the_judges_pass_the_reference(measured):
+def test_the_judges_pass_the_reference_and_correct_alternative_styles(measured):
     _, control = measured
-    assert control == {"notebook": [], "self_check": {}, "hidden": []}
+    assert set(control) == {"reference"} | {m.name for m in mutants.CORRECT}
+    wrong = {name: found for name, found in control.items()
+             if found != {"notebook": [], "self_check": {}, "hidden": []}}
+    assert not wrong, "correct code flagged: %s" % wrong
 
 
 def test_self_check_flags_what_the_hidden_suites_catch_and_names_the_cause(measured):
