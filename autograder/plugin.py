@@ -54,7 +54,7 @@ class GradingPlugin:
         self.results = {}      # nodeid -> dict
         self.order = []
         self.students = {}
-        self.notes = {}        # nodeid -> notes a passing test leaves for the student
+        self._notes = {}       # nodeid -> notes a passing test leaves for the student
         self.log = []
         self.sandbox_errors = 0
         self._ref = None
@@ -84,7 +84,7 @@ class GradingPlugin:
     def notes(self, request):
         """A list a test appends feedback to that is shown even when it passes (e.g. "checked
         with your own relu_backward, which is wrong: fix it first")."""
-        return self.notes.setdefault(request.node.nodeid, [])
+        return self._notes.setdefault(request.node.nodeid, [])
 
     @pytest.fixture
     def ref(self):
@@ -142,7 +142,7 @@ class GradingPlugin:
                 self.log.append(f"INTERNAL ERROR in {item.nodeid} ({rep.when}):\n"
                                 + "".join(traceback.format_exception(call.excinfo.value)))
         if call.when == "teardown":
-            left = self.notes.pop(item.nodeid, None)
+            left = self._notes.pop(item.nodeid, None)
             if r["_state"] == "passed":
                 r.update(score=r["max_score"], status="passed",
                          output="\n".join(dict.fromkeys(map(str, left or ())))[:4000])
