@@ -219,7 +219,7 @@ def _scores(jc, cells, nb_problems):
                 try:
                     g = gb.find_grade(grade_id, nb, "hw3", "student")
                     score = float(g.auto_score or 0.0)
-                    if score < max_score:
+                    if score < max_score or grade_id in errors:   # 0-point checks fail too
                         output = errors.get(grade_id, "this check failed")
                 except MissingEntry:
                     output = nb_problems.get(name, f"{name} was not graded (missing, corrupt, "
@@ -227,7 +227,8 @@ def _scores(jc, cells, nb_problems):
                 tests.append(dict(name=f"{name}: {grade_id}", score=score,
                                   max_score=float(max_score), output=output,
                                   visibility="visible",
-                                  status="passed" if score >= max_score else "failed"))
+                                  status="passed" if score >= max_score and not output
+                                  else "failed"))
     return tests
 
 

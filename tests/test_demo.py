@@ -40,3 +40,13 @@ def test_demo_grades_reference_bugs_and_untouched_release(gradebook):
     for bug, graded_name in TARGETS.items():
         assert 0 < total[bug] < total["reference"], bug
         assert float(gradebook[bug][graded_name]) < float(gradebook["reference"][graded_name])
+
+
+def test_each_planted_bug_costs_points_in_exactly_one_column(gradebook):
+    # dependency-aware scoring: the ReLU mask bug costs relu_backward, not the network that
+    # calls it nor the notebook (whose test cells carry no points)
+    ref = gradebook["reference"]
+    for bug, graded_name in TARGETS.items():
+        lost = {c for c, v in gradebook[bug].items() if c not in ("submission", "total")
+                and float(v) < float(ref[c])}
+        assert lost == {graded_name}, (bug, {c: (gradebook[bug][c], ref[c]) for c in lost})
