@@ -219,27 +219,38 @@ def _scores(jc, cells, nb_problems):
                 try:
                     g = gb.find_grade(grade_id, nb, "hw3", "student")
                     score = float(g.auto_score or 0.0)
-                    if score < max_score:
-                        output = errors.get(grade_id, "this check failed")
+                    if score < max_score or errors is None or grade_id in errors:
+                        # 0-point checks report failures too
+                        output = (errors or {}).get(grade_id, "this check failed" if errors
+                                                    is not None else NOT_RUN)
                 except MissingEntry:
                     output = nb_problems.get(name, f"{name} was not graded (missing, corrupt, "
                                                    "or its kernel died)")
                 tests.append(dict(name=f"{name}: {grade_id}", score=score,
                                   max_score=float(max_score), output=output,
                                   visibility="visible",
-                                  status="passed" if score >= max_score else "failed"))
+                                  status="passed" if score >= max_score and not output
+                                  else "failed"))
     return tests
 
 
+NOT_RUN = "not run: the notebook did not run to the end (its kernel died or a cell timed out)"
+
+
 def _errors(path):
-    """grade_id -> 'ErrorName: message' of the failing cells of an autograded notebook."""
+    """grade_id -> 'ErrorName: message' of the failing (or never run) graded cells of an
+    autograded notebook; None when there is no autograded notebook to read."""
     out = {}
     try:
         nb = json.loads(Path(path).read_text())
     except (OSError, ValueError):
-        return out
+        return None
     for cell in nb.get("cells", []):
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if (gid and meta.get("grade") and cell.get("cell_type") == "code"
+                and cell.get("execution_count") is None and not cell.get("outputs")):
+            out[gid] = NOT_RUN
         for o in cell.get("outputs", []):
             if gid and o.get("output_type") == "error":
                 msg = f"{o.get('ename', 'Error')}: {o.get('evalue', '')}".strip()

@@ -54,6 +54,7 @@ class GradingPlugin:
         self.results = {}      # nodeid -> dict
         self.order = []
         self.students = {}
+        self._notes = {}       # nodeid -> notes a passing test leaves for the student
         self.log = []
         self.sandbox_errors = 0
         self._ref = None
@@ -78,6 +79,12 @@ class GradingPlugin:
             yield st
         finally:
             st.close()
+
+    @pytest.fixture
+    def notes(self, request):
+        """A list a test appends feedback to that is shown even when it passes (e.g. "checked
+        with your own relu_backward, which is wrong: fix it first")."""
+        return self._notes.setdefault(request.node.nodeid, [])
 
     @pytest.fixture
     def ref(self):
@@ -135,8 +142,10 @@ class GradingPlugin:
                 self.log.append(f"INTERNAL ERROR in {item.nodeid} ({rep.when}):\n"
                                 + "".join(traceback.format_exception(call.excinfo.value)))
         if call.when == "teardown":
+            left = self._notes.pop(item.nodeid, None)
             if r["_state"] == "passed":
-                r.update(score=r["max_score"], status="passed")
+                r.update(score=r["max_score"], status="passed",
+                         output="\n".join(dict.fromkeys(map(str, left or ())))[:4000])
             else:
                 r["status"] = "failed"
             st = self.students.pop(item.nodeid, None)

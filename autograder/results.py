@@ -83,10 +83,11 @@ def feedback_md(stem, results):
         tot = sum(t["max_score"] for t in ts)
         out += [f"## {name}: {got:g} / {tot:g}", ""]
         for t in ts:
-            mark = "PASS" if t["score"] >= t["max_score"] else "FAIL"
+            mark = ("PASS" if t["score"] >= t["max_score"] and t.get("status") != "failed"
+                    else "FAIL")
             title = t["name"].split(": ", 1)[-1]
             out.append(f"- {mark} {title} ({t['score']:g}/{t['max_score']:g})")
-            if mark == "FAIL" and t.get("output"):
+            if t.get("output"):   # a failure's message, or a passing test's note
                 out += ["", "  ```", *["  " + ln for ln in t["output"].splitlines()],
                         "  ```", ""]
         out.append("")

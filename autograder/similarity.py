@@ -4,7 +4,8 @@ Two halves:
 - ``student_code`` (the grade step, on the trusted side, right after the submission is
   unpacked and before any student code runs) keeps only what the student wrote: the lines of the stubbed
   ``cs239/`` files and of the notebooks' code solution cells that differ from the release
-  (``difflib`` against ``assignments/hw3/``), labelled with their file and function or cell, in
+  (``difflib`` against the release, ``assignments/<name>/``), labelled with their file and
+  function or cell, in
   ``OUT/<name>/code.json``. Nothing else of the submission outlives its private job folder.
 - ``find_pairs`` (the report) compares those passages with winnowing fingerprints from the
   ``copydetect`` package (the method of MOSS: Schleimer, Wilkerson and Aiken, SIGMOD 2003).
@@ -26,9 +27,10 @@ import stat
 from pathlib import Path
 
 from . import results as R
+from cs239.tools import manifest
 
 REPO = Path(__file__).resolve().parent.parent
-RELEASE = REPO / "assignments" / "hw3"
+RELEASE = REPO / "assignments" / manifest.NAME
 CODE_FILE = "code.json"
 CODE_FORMAT = 1
 

@@ -11,7 +11,8 @@ Every rule has the interface
   updated state back into config so that the next call continues from it.
 
 Returns next_w, the updated weights (a new array of w's shape and dtype), and config.
-Rules never modify w or dw in place.
+Rules never modify w or dw in place. Dtypes follow the rule of every graded function: float32
+w and dw give a float32 next_w (start the state with np.zeros_like(w)).
 """
 import numpy as np
 

@@ -27,8 +27,10 @@ import tempfile
 from collections import namedtuple
 from pathlib import Path
 
+from cs239.tools import manifest
+
 ROOT = Path(__file__).resolve().parents[1]
-RELEASE = ROOT / "assignments" / "hw3"
+RELEASE = ROOT / "assignments" / manifest.NAME
 REGION = object()
 
 Mutant = namedtuple("Mutant", "name function description file old new hint")
@@ -427,7 +429,6 @@ def hidden_suites(folders):
 # ------------------------------------------------------------------------------------------------
 
 def notebooks_for(function):
-    from cs239.tools import manifest
     nbs = [manifest.function(function).notebook]
     if function.startswith("swish"):           # Backprop.ipynb checks Swish again
         nbs.append("Backprop.ipynb")

@@ -53,7 +53,10 @@ def nb_tests(res):
 def test_reference_notebook_gets_full_marks(nb_batch):
     tests = nb_tests(results(nb_batch, "nbref"))
     assert len(tests) >= 3
-    assert all(t["score"] == t["max_score"] > 0 for t in tests.values())
+    # notebook test cells carry no points (the hidden suites score the functions), but they
+    # still run and report: the reference passes every one
+    assert all(t["score"] == t["max_score"] and t["status"] == "passed" and not t["output"]
+               for t in tests.values())
     rows = list(csv.DictReader(io.StringIO((nb_batch / "grades.csv").read_text())))
     assert "Backprop.ipynb" in rows[0]
 

@@ -63,11 +63,23 @@ def test_demo_grades_reference_bugs_and_untouched_release(gradebook):
         assert float(gradebook[bug][graded_name]) < float(gradebook["reference"][graded_name])
 
 
-def test_reference_notebooks_earn_every_autograded_point(gradebook):
+def test_each_planted_bug_costs_points_in_exactly_one_column(gradebook):
+    # dependency-aware scoring: the ReLU mask bug costs relu_backward, not the network that
+    # calls it nor the notebook (whose test cells carry no points)
+    gradebook, _ = gradebook
+    ref = gradebook["reference"]
+    for bug, graded_name in TARGETS.items():
+        lost = {c for c, v in gradebook[bug].items() if c not in ("submission", "total")
+                and float(v) < float(ref[c])}
+        assert lost == {graded_name}, (bug, {c: (gradebook[bug][c], ref[c]) for c in lost})
+
+
+def test_reference_notebooks_pass_every_autograded_cell(gradebook):
     """The notebooks are re-run in the sandboxed kernel at the quick sizes (the parameters hook)
-    and the reference passes every autograded cell."""
+    and the reference passes every autograded cell (they carry no points: the point split)."""
     _, grades = gradebook
     tests = json.loads((grades / "reference" / "results.json").read_text())["tests"]
     cells = [t for t in tests if t["name"].split(": ", 1)[0] in manifest.NOTEBOOKS]
-    assert cells and all(t["score"] == t["max_score"] > 0 for t in cells), [
-        (t["name"], t["output"]) for t in cells if t["score"] < t["max_score"]]
+    assert cells and all(t["score"] == t["max_score"] and t.get("status") != "failed"
+                         for t in cells), [
+        (t["name"], t["output"]) for t in cells if t.get("status") == "failed"]

@@ -78,7 +78,7 @@ def test_nothing_graded_is_missing_from_the_manifest():
 def test_suites_and_submission_layout_come_from_the_manifest():
     from autograder import submission
     from autograder.suites import GRADED_NAMES
-    assert GRADED_NAMES == NAMES + [manifest.MODELS_GRADED_AS]
+    assert GRADED_NAMES == NAMES + [manifest.MODELS_GRADED_AS] + list(manifest.NOTEBOOK_WORK)
     assert tuple(submission.NOTEBOOKS) == manifest.NOTEBOOKS
     assert tuple(submission.MODELS) == tuple(manifest.MODELS)
 

@@ -67,10 +67,14 @@ def test_committed_notebook_nbgrader_metadata(name):
             assert meta["schema_version"] == 3, where
         if meta.get("grade"):
             graded += 1
-            assert meta.get("points", 0) > 0, "%s: graded cell without points" % where
             if not meta.get("solution"):
                 assert cell.cell_type == "code" and meta.get("locked"), \
                     "%s: autograded test cells are locked code cells" % where
+                # the point split: test cells re-test package functions, which the hidden
+                # suites score once; nbgrader runs them in the student's kernel (fakeable)
+                assert meta.get("points") == 0, "%s: a notebook test cell with points" % where
+            else:
+                assert meta.get("points", 0) > 0, "%s: written answer without points" % where
         if meta.get("solution") and meta.get("grade"):
             assert cell.cell_type == "markdown", "%s: manual answers are markdown" % where
         if any(m in cell.source for m in SOLUTION_MARKERS):

@@ -25,9 +25,10 @@ from autograder import results as R
 from autograder import similarity as S
 from tests.report_fixtures.independent import BODIES, disguise, fill_stubs
 from tools.release import fill_in
+from cs239.tools import manifest
 
 ROOT = Path(__file__).resolve().parents[1]
-RELEASE = ROOT / "assignments" / "hw3"
+RELEASE = ROOT / "assignments" / manifest.NAME
 ODD = '<b onclick="alert(1)">x<b> & Ünïcode \'q\' %20'   # a folder name: no slash
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

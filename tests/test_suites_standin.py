@@ -193,11 +193,17 @@ def student(submission_dir):
     return s
 
 
+@pytest.fixture
+def notes(request):
+    request.node._standin_notes = []
+    return request.node._standin_notes
+
+
 @pytest.fixture(scope="session")
 def ref():
     import cs239
     for sub in ("layers", "optim", "layer_utils", "classifiers", "derivations", "data_utils",
-                "gradient_check"):
+                "gradient_check", "solver"):
         try:
             importlib.import_module("cs239." + sub)
         except ImportError:
@@ -216,7 +222,8 @@ def pytest_runtest_makereport(item, call):
     points = mark.kwargs.get("points", 1)
     if rep.when == "call" or (rep.when == "setup" and (rep.failed or rep.skipped)):
         if rep.passed:
-            msg, status = "", "passed"
+            msg = "\n".join(dict.fromkeys(getattr(item, "_standin_notes", ())))
+            status = "passed"
         elif rep.skipped:
             msg, status = str(call.excinfo.value), "skipped"
         else:

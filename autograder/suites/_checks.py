@@ -13,7 +13,7 @@ import numpy as np
 __all__ = [
     "fail", "rng_for", "as_array", "check_array", "check_scalar", "check_dtype", "check_dict",
     "check_unmodified", "call_reporting_args", "numeric_grad", "check_grads_match_own_loss", "rel_err_max", "close",
-    "fmt_index", "student_raised",
+    "fmt_index", "student_raised", "reg_mistakes",
 ]
 
 
@@ -118,6 +118,10 @@ def _factor_hint(got, expected, tol, factors):
     for value, hint in factors:
         if abs(k - value) <= 1e-3 * abs(value):
             return hint
+    if e.size == 1:
+        # any two numbers are a constant factor apart: for a scalar only the factors a known
+        # mistake gives say anything (an additive error is not "off by a factor of 1.58")
+        return None
     if abs(k + 1) < 1e-3:
         return "it has the wrong sign (it is exactly minus the right answer)"
     if abs(k - 2) < 1e-3:
@@ -300,3 +304,34 @@ def check_grads_match_own_loss(grads, params, keys, loss_at, seed, hint=""):
             fail("grads[%r] disagrees with finite differences of your own loss (relative "
                  "error %.1e along a random direction, should be < 1e-5): the gradient and "
                  "the loss you compute do not match%s" % (name, err, hint))
+
+
+def reg_mistakes(loss0, sq, reg, weights, biases):
+    """Known mistakes in the L2 term 0.5 * reg * sum(W**2) over every weight matrix (biases
+    excluded), alone AND combined, so that a hint names every cause it finds: a list of
+    (hint, the loss the mistakes give). loss0: the data loss; sq: name -> sum(param**2)."""
+    weights, biases = list(weights), list(biases)
+    subsets = [(weights, [])]
+    for w in (weights if len(weights) > 1 else []):
+        rest = [x for x in weights if x != w]
+        subsets.append((rest, ["only %s is regularized (add the term for %s too)" % (rest[0], w)
+                               if len(rest) == 1 else
+                               "%s is not regularized (add 0.5 * reg * sum(W**2) for every "
+                               "layer)" % w]))
+    if len(weights) > 2:
+        subsets.append((weights[-1:], ["only the last layer is regularized"]))
+    factors = [(0.5, []), (1.0, ["the regularization term lacks the factor 0.5 (use 0.5 * "
+                                 "reg * sum(W**2))"])]
+    with_biases = [([], []), (biases, ["the biases are regularized too (only the weight "
+                                       "matrices are)"])]
+    out = [("the regularization term is missing", loss0)]
+    combos = []
+    for names, why in subsets:
+        for f, why_f in factors:
+            for extra, why_b in with_biases:
+                causes = why_f + why + why_b
+                if causes:
+                    value = loss0 + f * reg * sum(sq[n] for n in names + extra)
+                    combos.append((len(causes), " and ".join(causes), value))
+    out += [(hint, value) for _, hint, value in sorted(combos, key=lambda c: c[0])]
+    return out

@@ -5,8 +5,9 @@ import functools
 import numpy as np
 import pytest
 
+from . import _composite as composite
 from ._checks import (check_array, check_dict, check_dtype, check_grads_match_own_loss,
-                      check_scalar, close, fail, rng_for)
+                      check_scalar, close, fail, reg_mistakes, rng_for)
 
 graded = pytest.mark.graded
 FCN = "cs239.classifiers.fc_net.FullyConnectedNet"
@@ -106,9 +107,8 @@ def test_init_weight_scale(student, ref):
 
 
 # --------------------------------------------------------------------------- loss
-def _layers_note(student, ref, activation):
-    """When the network is wrong, say so if the student's own layer functions (which the
-    network calls) are wrong too: the network's failure may come from them."""
+def _wrong_layers(student, ref, activation):
+    """The student's layer functions (which the network calls) that give wrong answers."""
     rng = rng_for("fc-layer-note")
     x, w, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal(5)
     dout, y = rng.standard_normal((3, 5)), np.array([0, 4, 2])
@@ -139,12 +139,16 @@ def _layers_note(student, ref, activation):
         checks.append(("swish_forward/swish_backward", swish_ok))
     wrong = []
     for name, fn in checks:
-        try:
-            ok = fn()
-        except Exception:  # a student fault, or a malformed return value
-            ok = False
+        ok, _ = composite.run(fn)
         if not ok:
             wrong.append(name)
+    return wrong
+
+
+def _layers_note(student, ref, activation):
+    """When the network is wrong, say so if the student's own layer functions (which the
+    network calls) are wrong too: the network's failure may come from them."""
+    wrong = _wrong_layers(student, ref, activation)
     if not wrong:
         return ""
     return ("; note: the network calls your layer functions, and %s %s wrong (see their own "
@@ -156,9 +160,9 @@ def explained(activation="relu"):
     """Decorator: failures of the test get the _layers_note appended."""
     def deco(fn):
         @functools.wraps(fn)
-        def wrapper(student, ref):
-            with _explained(student, ref, activation):
-                return fn(student, ref)
+        def wrapper(**fixtures):
+            with _explained(fixtures["student"], fixtures["ref"], activation):
+                return fn(**fixtures)
         return wrapper
     return deco
 
@@ -169,6 +173,35 @@ def _explained(student, ref, activation="relu"):
         yield
     except AssertionError as e:
         raise AssertionError(str(e) + _layers_note(student, ref, activation)) from None
+
+
+def _judged(student, ref, notes, h, params, X, y, reg, check, activation="relu",
+            dtype=np.float64):
+    """The student's h.loss(X) (y None) or h.loss(X, y), judged dependency-aware (see
+    _composite): it earns the test when it equals what a correct network computes with the
+    student's OWN layer functions (values and dtypes; a note then names the wrong layers);
+    otherwise CHECK(value) compares it with the reference. Returns the value."""
+    got, fault = composite.run(student.call_method, h, "loss", *((X,) if y is None else (X, y)))
+    own, own_fault = composite.run(composite.fc_loss, composite.StudentLayers(student), params,
+                                   X, y, reg, activation, dtype)
+    if fault is not None:
+        if composite.same_fault(fault, own_fault):
+            wrong = _wrong_layers(student, ref, activation) or ["layer functions"]
+            notes.append("FullyConnectedNet.loss stopped with the same error a correct network "
+                         "stops with when it calls your %s: fix %s first, then this test "
+                         "checks the network itself" % (" and ".join(wrong),
+                                                         "it" if len(wrong) == 1 else "them"))
+            return None
+        raise fault
+    tol = 1e-4 if np.dtype(dtype) == np.float32 else 1e-6
+    if own is not None and (composite.same_array(got, own, tol) if y is None
+                            else composite.same_loss_grads(got, own, tol)):
+        wrong = _wrong_layers(student, ref, activation)
+        if wrong:
+            notes.append(composite.fix_first(wrong, "FullyConnectedNet.loss"))
+        return got
+    check(got)
+    return got
 
 
 def _ref_model(ref, hidden, D, C, params, reg, dtype=np.float64, activation="relu"):
@@ -200,15 +233,8 @@ def _reg_variants(ref, hidden, D, C, params, X, y, reg, activation="relu"):
     L = len(hidden) + 1
     loss0, g0 = _ref_model(ref, hidden, D, C, params, 0.0, activation=activation).loss(X, y)
     sq = {k: float(np.sum(v.astype(np.float64) ** 2)) for k, v in params.items()}
-    wsum = sum(sq["W%d" % i] for i in range(1, L + 1))
-    loss_m = [("the regularization term is missing", loss0),
-              ("the regularization term lacks the factor 0.5", loss0 + reg * wsum),
-              ("the biases are regularized too", loss0 + 0.5 * reg * sum(sq.values()))]
-    for i in range(1, L + 1):
-        loss_m.append(("W%d is not regularized (add 0.5 * reg * sum(W**2) for every layer)" % i,
-                       loss0 + 0.5 * reg * (wsum - sq["W%d" % i])))
-    loss_m.append(("only the last layer is regularized", loss0 + 0.5 * reg * sq["W%d" % L]))
-    return loss_m, g0
+    return reg_mistakes(loss0, sq, reg, ["W%d" % i for i in range(1, L + 1)],
+                        ["b%d" % i for i in range(1, L + 1)]), g0
 
 
 def _grad_mistakes(name, params, g0, reg):
@@ -220,113 +246,124 @@ def _grad_mistakes(name, params, g0, reg):
     return [("the bias %s is regularized (biases are not)" % name, g0[name] + reg * p)]
 
 
-def _check_loss_grads(student, ref, key, hidden, D, C, N, reg, activation="relu",
+def _check_loss_grads(student, ref, notes, key, hidden, D, C, N, reg, activation="relu",
                       xshape=None):
     dims = _dims(D, hidden, C)
     params = _params(key, dims)
     X, y = _data(key, N, xshape or (D,), C)
     kw = {} if activation == "relu" else {"activation": activation}
     h = _student_model(student, hidden, D, C, params, reg, **kw)
-    loss, grads = _pair(student.call_method(h, "loss", X, y))
     exp_loss, exp_grads = _ref_model(ref, hidden, D, C, params, reg,
                                      activation=activation).loss(X, y)
     loss_m, g0 = _reg_variants(ref, hidden, D, C, params, X, y, reg, activation)
     tag = " (hidden_dims=%s, reg=%g%s)" % (hidden, reg, "" if activation == "relu"
                                             else ", activation=%r" % activation)
-    check_scalar(loss, exp_loss, "loss" + tag, mistakes=loss_m if reg else [], factors=[
-        (N, "the loss is summed over the examples, not averaged")])
-    grads = check_dict(grads, _keys(len(hidden) + 1), "grads" + tag)
-    for name in _keys(len(hidden) + 1):
-        check_array(grads[name], exp_grads[name], "grads[%r]%s" % (name, tag),
-                    mistakes=_grad_mistakes(name, params, g0, reg) if reg else [],
-                    factors=[(N, "the gradient is not divided by N")])
+
+    def check(res):
+        loss, grads = _pair(res)
+        check_scalar(loss, exp_loss, "loss" + tag, mistakes=loss_m if reg else [], factors=[
+            (N, "the loss is summed over the examples, not averaged")])
+        grads = check_dict(grads, _keys(len(hidden) + 1), "grads" + tag)
+        for name in _keys(len(hidden) + 1):
+            check_array(grads[name], exp_grads[name], "grads[%r]%s" % (name, tag),
+                        mistakes=_grad_mistakes(name, params, g0, reg) if reg else [],
+                        factors=[(N, "the gradient is not divided by N")])
+    _judged(student, ref, notes, h, params, X, y, reg, check, activation)
 
 
 @graded("FullyConnectedNet.loss: scores match for 1 to 3 hidden layers (y is None)", points=2)
 @explained('relu')
-def test_scores(student, ref):
+def test_scores(student, ref, notes):
     D, C, N = 12, 5, 6
     for hidden in ([8], [8, 6], [7, 6, 5]):
         params = _params(("scores", len(hidden)), _dims(D, hidden, C))
         X, _ = _data(("scores", len(hidden)), N, (2, 3, 2), C)
         h = _student_model(student, hidden, D, C, params, 0.0)
-        scores = student.call_method(h, "loss", X)
         exp = _ref_model(ref, hidden, D, C, params, 0.0).loss(X)
-        check_array(scores, exp, "scores for hidden_dims=%s (X of shape %s)" % (hidden, X.shape),
-                    mistakes=[("a ReLU is applied to the scores (no activation after the last "
-                               "affine layer)", np.maximum(exp, 0))])
+        _judged(student, ref, notes, h, params, X, None, 0.0, lambda scores: check_array(
+            scores, exp, "scores for hidden_dims=%s (X of shape %s)" % (hidden, X.shape),
+            mistakes=[("a ReLU is applied to the scores (no activation after the last "
+                       "affine layer)", np.maximum(exp, 0))]))
 
 
 @graded("FullyConnectedNet.loss: loss and gradients without regularization (2 hidden layers)",
         points=2)
 @explained('relu')
-def test_loss_noreg(student, ref):
-    _check_loss_grads(student, ref, "noreg", [6, 5], 7, 4, 5, 0.0, xshape=(7,))
+def test_loss_noreg(student, ref, notes):
+    _check_loss_grads(student, ref, notes, "noreg", [6, 5], 7, 4, 5, 0.0, xshape=(7,))
 
 
 @graded("FullyConnectedNet.loss: loss and gradients with regularization (1 and 3 hidden "
         "layers)", points=2)
 @explained('relu')
-def test_loss_reg(student, ref):
-    _check_loss_grads(student, ref, "reg1", [6], 5, 3, 4, 0.7)
-    _check_loss_grads(student, ref, "reg3", [6, 5, 4], 8, 4, 6, 3.14, xshape=(2, 2, 2))
+def test_loss_reg(student, ref, notes):
+    _check_loss_grads(student, ref, notes, "reg1", [6], 5, 3, 4, 0.7)
+    _check_loss_grads(student, ref, notes, "reg3", [6, 5, 4], 8, 4, 6, 3.14, xshape=(2, 2, 2))
 
 
 @graded("FullyConnectedNet.loss: a float32 network gives float32 scores and gradients",
         points=1)
 @explained('relu')
-def test_float32(student, ref):
+def test_float32(student, ref, notes):
     hidden, D, C, N = [6, 5], 8, 4, 5
     params = _params("f32", _dims(D, hidden, C), dtype=np.float32)
     X, y = _data("f32", N, (D,), C)
     X = X.astype(np.float32).astype(np.float64)
     h = _student_model(student, hidden, D, C, params, 0.1, dtype="float32")
-    scores = student.call_method(h, "loss", X.astype(np.float32))
     m = _ref_model(ref, hidden, D, C, {k: v.astype(np.float64) for k, v in params.items()},
                    0.1)
     why = " (a float32 network must compute in float32: do not mix in float64 arrays)"
-    check_array(scores, m.loss(X), "scores of a float32 network", dtype=np.float32,
-                dtype_why=why)
-    loss, grads = _pair(student.call_method(h, "loss", X.astype(np.float32), y))
+    _judged(student, ref, notes, h, params, X.astype(np.float32), None, 0.1,
+            lambda scores: check_array(scores, m.loss(X), "scores of a float32 network",
+                                       dtype=np.float32, dtype_why=why), dtype=np.float32)
     exp_loss, exp_grads = m.loss(X, y)
     loss_m, _ = _reg_variants(ref, hidden, D, C, {k: v.astype(np.float64)
                                                   for k, v in params.items()}, X, y, 0.1)
-    check_scalar(loss, exp_loss, "loss of a float32 network", tol=1e-4, mistakes=loss_m)
-    grads = check_dict(grads, _keys(3), "grads")
-    for name in _keys(3):
-        check_array(grads[name], exp_grads[name], "grads[%r] of a float32 network" % name,
-                    dtype=np.float32, dtype_why=why, tol=1e-4)
+
+    def check(res):
+        loss, grads = _pair(res)
+        check_scalar(loss, exp_loss, "loss of a float32 network", tol=1e-4, mistakes=loss_m)
+        grads = check_dict(grads, _keys(3), "grads")
+        for name in _keys(3):
+            check_array(grads[name], exp_grads[name], "grads[%r] of a float32 network" % name,
+                        dtype=np.float32, dtype_why=why, tol=1e-4)
+    _judged(student, ref, notes, h, params, X.astype(np.float32), y, 0.1, check,
+            dtype=np.float32)
 
 
 @graded("FullyConnectedNet.loss: activation='swish' (scores, loss and gradients)", points=2)
 @explained('swish')
-def test_swish(student, ref):
+def test_swish(student, ref, notes):
     hidden, D, C, N = [7, 5], 6, 3, 5
     params = _params("swish", _dims(D, hidden, C))
     X, _ = _data("swish", N, (D,), C)
     h = _student_model(student, hidden, D, C, params, 0.0, activation="swish")
-    scores = student.call_method(h, "loss", X)
     exp = _ref_model(ref, hidden, D, C, params, 0.0, activation="swish").loss(X)
     relu = _ref_model(ref, hidden, D, C, params, 0.0, activation="relu").loss(X)
-    check_array(scores, exp, "scores with activation='swish'", mistakes=[
-        ("the activation argument is ignored (ReLU is used); pass self.activation to "
-         "affine_act_forward", relu)])
-    _check_loss_grads(student, ref, "swishg", hidden, D, C, N, 0.5, activation="swish")
+    _judged(student, ref, notes, h, params, X, None, 0.0, lambda scores: check_array(
+        scores, exp, "scores with activation='swish'", mistakes=[
+            ("the activation argument is ignored (ReLU is used); pass self.activation to "
+             "affine_act_forward", relu)]), activation="swish")
+    _check_loss_grads(student, ref, notes, "swishg", hidden, D, C, N, 0.5, activation="swish")
 
 
 @graded("FullyConnectedNet.loss: gradients agree with finite differences of your own loss "
         "(3 hidden layers, reg > 0)", points=1)
 @explained('relu')
-def test_self_consistent(student, ref):
+def test_self_consistent(student, ref, notes):
     hidden, D, C, N, reg = [5, 4, 4], 6, 3, 4, 0.3
     params = _params("fd", _dims(D, hidden, C))
     X, y = _data("fd", N, (D,), C)
     h = _student_model(student, hidden, D, C, params, reg)
-    _, grads = _pair(student.call_method(h, "loss", X, y))
-    grads = check_dict(grads, _keys(4), "grads")
 
-    def loss_at(p):
-        student.set_attr(h, "params", p)
-        return _pair(student.call_method(h, "loss", X, y))[0]
+    def check(res):
+        grads = check_dict(_pair(res)[1], _keys(4), "grads")
 
-    check_grads_match_own_loss(grads, params, _keys(4), loss_at, "fc-fd-dirs")
+        def loss_at(p):
+            student.set_attr(h, "params", p)
+            return _pair(student.call_method(h, "loss", X, y))[0]
+
+        check_grads_match_own_loss(grads, params, _keys(4), loss_at, "fc-fd-dirs")
+    # A correct network built on a wrong layer disagrees with its own loss: that is the
+    # layer's bug, so matching what your own layers give is enough here too.
+    _judged(student, ref, notes, h, params, X, y, reg, check)

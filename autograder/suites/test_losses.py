@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from ._checks import (call_reporting_args, check_array, check_scalar, check_unmodified, fail,
-                      numeric_grad, rng_for)
+                      numeric_grad, rng_for, student_raised)
 
 graded = pytest.mark.graded
 SM, SVM = "cs239.layers.softmax_loss", "cs239.layers.svm_loss"
@@ -73,38 +73,104 @@ def test_softmax_loss_grad(student, ref):
     check_array(dx, exp, "dx", mistakes=m["dx"], factors=m["dx_factors"])
 
 
-@graded("softmax_loss: stable for large scores (1000 and more; rows of different scales)",
-        points=1)
+LOG_SUM_EXP = ("compute the log-probabilities with log-sum-exp, log_p = shifted - "
+               "np.log(np.exp(shifted).sum(axis=1, keepdims=True)), never as np.log(p)")
+
+
+def _large_cases():
+    """(what, x, y, hint when the result is not finite, hint when the loss is too small)."""
+    rng = rng_for("loss", "big")
+    a = 1000.0 + 5.0 * rng.standard_normal((3, 4))
+    b = 5.0 * rng.standard_normal((2, 4))
+    b[1] -= 1500.0
+    c = 5.0 * rng.standard_normal((4, 5))
+    yc = np.array([0, 3, 1, 4])
+    c[np.arange(4), yc] -= np.array([800.0, 900.0, 1000.0, 850.0])  # confidently wrong
+    return [
+        ("scores around 1000", a, rng.integers(0, 4, size=3),
+         "looks like an overflow: subtract each ROW's maximum (x.max(axis=1, keepdims=True)) "
+         "before np.exp", None),
+        ("rows of very different scales (one near 0, one near -1500)", b, np.array([2, 1]),
+         "looks like the scores were shifted by a single global maximum, which underflows rows "
+         "whose scores are much smaller: subtract each ROW's maximum", None),
+        ("very confident wrong predictions (the correct class trails by 800 to 1000)", c, yc,
+         "looks like np.log of a probability that underflowed to 0 (log(0) = -inf): "
+         + LOG_SUM_EXP,
+         "an epsilon added to the probabilities (e.g. np.log(p + 1e-20)) or "
+         "clipped probabilities: that caps each example's loss near -log(epsilon), but the "
+         "exact loss of a confident wrong prediction is large; " + LOG_SUM_EXP),
+    ]
+
+
+@graded("softmax_loss: stable and exact for large scores (1000 and more; rows of different "
+        "scales; a correct class trailing by 800 or more)", points=1)
 def test_softmax_loss_large(student, ref):
-    x, y = _scores("big", 6, 4, scale=5.0)
-    x[0] += 1000.0
-    x[1] -= 1500.0
-    x[2] *= 300.0
-    loss, dx = _call(student, SM, x, y)
-    hint = ("looks like an overflow: subtract each ROW's maximum (x.max(axis=1, "
-            "keepdims=True)) before np.exp: without the shift exp overflows, and a single "
-            "global maximum underflows rows whose scores are much smaller")
-    exp_loss, exp_dx = ref.layers.softmax_loss(x, y)
-    m = _softmax_loss_mistakes(x, y)
-    check_scalar(loss, exp_loss, "loss with large scores", mistakes=[(hint, "nonfinite")],
-                 factors=m["loss_factors"])
-    check_array(dx, exp_dx, "dx with large scores", mistakes=[(hint, "nonfinite")],
-                factors=m["dx_factors"])
-
-
-@graded("softmax_loss: two classes and N = 1; inputs not modified", points=1)
-def test_softmax_loss_edge(student, ref):
-    for N, C in [(5, 2), (1, 4)]:
-        x, y = _scores(("edge", N, C), N, C)
-        res, after = call_reporting_args(student, SM, x, y)
-        check_unmodified("softmax_loss", ["x", "y"], (x, y), after)
-        loss, dx = _pair(res, "softmax_loss")
+    failures = []
+    for what, x, y, hint_nonfinite, hint_small in _large_cases():
+        loss, dx = _call(student, SM, x, y)
         exp_loss, exp_dx = ref.layers.softmax_loss(x, y)
         m = _softmax_loss_mistakes(x, y)
-        check_scalar(loss, exp_loss, "loss for N=%d, C=%d" % (N, C), mistakes=m["loss"],
-                     factors=m["loss_factors"] if N > 1 else [])
-        check_array(dx, exp_dx, "dx for N=%d, C=%d" % (N, C), mistakes=m["dx"],
-                    factors=m["dx_factors"] if N > 1 else [])
+        small = []
+        if hint_small and isinstance(loss, (float, np.floating)) and np.isfinite(loss) and (
+                loss < 0.5 * exp_loss):
+            small = [(hint_small, float(loss))]   # any epsilon's cap is named, whatever its size
+        try:
+            check_scalar(loss, exp_loss, "loss for %s" % what,
+                         mistakes=[(hint_nonfinite, "nonfinite")] + small,
+                         factors=m["loss_factors"])
+            check_array(dx, exp_dx, "dx for %s" % what,
+                        mistakes=[(hint_nonfinite, "nonfinite")], factors=m["dx_factors"])
+        except AssertionError as e:
+            if failures and ("NaN" in str(e) or " inf " in str(e)):
+                continue   # an overflow again: its cause is reported already
+            failures.append(str(e))
+    if failures:
+        fail("; and ".join(failures))
+
+
+@graded("softmax_loss: two classes, N = 1, labels without the highest class, float32 stays "
+        "float32; inputs not modified", points=1)
+def test_softmax_loss_edge(student, ref):
+    _edge(student, ref, SM, _scores, _softmax_loss_mistakes, [(5, 2), (1, 4)])
+
+
+def _edge(student, ref, qualname, scores, mistakes, sizes):
+    """The edge cases of a loss function: small sizes, a minibatch whose labels miss the
+    highest class (the docstring's 0 <= y[i] < C still holds), float32 scores (the dtype rule:
+    float32 in, float32 out); inputs unchanged."""
+    func = qualname.rsplit(".", 1)[1]
+    cases = [(7, 5, "notop", np.float64)] + [(N, C, ("edge", N, C), np.float64)
+                                              for N, C in sizes] + [(6, 4, "f32", np.float32)]
+    for N, C, key, dtype in cases:
+        x, y = scores(key, N, C)
+        if key == "notop":
+            y = np.minimum(y, C - 2)
+        x = x.astype(dtype)
+        tag = "N=%d, C=%d%s" % (N, C, {"notop": ", labels without the highest class %d"
+                                       % (C - 1), "f32": ", float32"}.get(key, ""))
+        try:
+            res, after = call_reporting_args(student, qualname, x, y)
+        except Exception as e:
+            if key == "notop" and student_raised(e, "IndexError", "ValueError"):
+                fail("%s raised %s for %s (%s): take the number of classes from the scores, "
+                     "x.shape[1], not from max(y) + 1" % (func, e.kind, tag,
+                                                           str(e.message)[:150]))
+            raise
+        check_unmodified(func, ["x", "y"], (x, y), after)
+        loss, dx = _pair(res, func)
+        x64 = x.astype(np.float64)
+        exp_loss, exp_dx = getattr(ref.layers, func)(x64, y)
+        m = mistakes(x64, y)
+        extra = ("; the labels of this minibatch do not include the highest class: take C from "
+                 "x.shape[1], not from max(y) + 1" if key == "notop" else "")
+        check_scalar(loss, exp_loss, "loss for " + tag, mistakes=m["loss"],
+                     factors=m["loss_factors"] if N > 1 else [], extra=extra,
+                     tol=1e-6 if dtype == np.float64 else 1e-4)
+        check_array(dx, exp_dx, "dx for " + tag, mistakes=m["dx"],
+                    factors=m["dx_factors"] if N > 1 else [], extra=extra,
+                    dtype=dtype if dtype == np.float32 else None,
+                    dtype_why=" (float32 scores must give a float32 dx: do not mix in float64 "
+                              "arrays)")
 
 
 # --------------------------------------------------------------------------- SVM
@@ -157,16 +223,7 @@ def test_svm_loss_grad(student, ref):
     check_array(dx, exp, "dx", mistakes=m["dx"], factors=m["dx_factors"])
 
 
-@graded("svm_loss: two classes and N = 1; inputs not modified", points=1)
+@graded("svm_loss: two classes, N = 1, labels without the highest class, float32 stays "
+        "float32; inputs not modified", points=1)
 def test_svm_loss_edge(student, ref):
-    for N, C in [(6, 2), (1, 5)]:
-        x, y = _svm_scores(("svmedge", N, C), N, C)
-        res, after = call_reporting_args(student, SVM, x, y)
-        check_unmodified("svm_loss", ["x", "y"], (x, y), after)
-        loss, dx = _pair(res, "svm_loss")
-        exp_loss, exp_dx = ref.layers.svm_loss(x, y)
-        m = _svm_mistakes(x, y)
-        check_scalar(loss, exp_loss, "loss for N=%d, C=%d" % (N, C), mistakes=m["loss"],
-                     factors=m["loss_factors"] if N > 1 else [])
-        check_array(dx, exp_dx, "dx for N=%d, C=%d" % (N, C), mistakes=m["dx"],
-                    factors=m["dx_factors"] if N > 1 else [])
+    _edge(student, ref, SVM, _svm_scores, _svm_mistakes, [(6, 2), (1, 5)])

@@ -8,7 +8,7 @@ side only).
 import numpy as np
 import pytest
 
-from ._checks import (call_reporting_args, check_array, check_unmodified, fail,
+from ._checks import (call_reporting_args, check_array, check_dtype, check_unmodified, fail,
                       rng_for)
 
 graded = pytest.mark.graded
@@ -24,7 +24,11 @@ def _wdw(key, shape=(4, 5)):
 
 
 def _call(student, rule, w, dw, config):
-    return _pair(student.call("cs239.optim." + rule, w, dw, config), rule)
+    """One step of the student's RULE; fails if it changed the caller's w or dw (every
+    optimizer test checks this: the docstring promises rules never modify them)."""
+    res, after = call_reporting_args(student, "cs239.optim." + rule, w, dw, config)
+    check_unmodified(rule, ["w", "dw"], (w, dw), None if after is None else after[:2])
+    return _pair(res, rule)
 
 
 def _pair(res, rule):
@@ -133,12 +137,21 @@ def test_momentum_steps(student, ref):
 @graded("sgd_momentum: default config (learning_rate 1e-2, momentum 0.9)", points=1)
 def test_momentum_defaults(student, ref):
     w, dw = _wdw("momd")
-    res, after = call_reporting_args(student, "cs239.optim.sgd_momentum", w, dw, None)
-    next_w, cfg = _pair(res, "sgd_momentum")
-    check_unmodified("sgd_momentum", ["w", "dw"], (w, dw), after)
+    next_w, cfg = _call(student, "sgd_momentum", w, dw, None)
+    _check_float32(student, "sgd_momentum")
     exp, rcfg = ref.optim.sgd_momentum(w, dw, None)
     _check_defaults("sgd_momentum", cfg, {"learning_rate": 1e-2, "momentum": 0.9})
     _check_step("sgd_momentum", 1, w, next_w, exp, [])
+
+
+def _check_float32(student, rule):
+    """The dtype rule of every graded function: float32 w and dw give a float32 next_w."""
+    w, dw = (a.astype(np.float32) for a in _wdw(("f32", rule)))
+    next_w, _ = _call(student, rule, w, dw, None)
+    if isinstance(next_w, np.ndarray) and next_w.shape == w.shape:
+        check_dtype(next_w, np.float32, "%s(w, dw) for float32 w and dw: next_w" % rule,
+                    " (float32 inputs must give a float32 result: start the state with "
+                    "np.zeros_like(w), not np.zeros(w.shape))")
 
 
 def _check_defaults(rule, cfg, defaults):
@@ -163,8 +176,22 @@ def _rmsprop(w, dw, cfg, square=True, keep=True):
 
 RMS_NAN = ("looks like a square root of a negative number: the cache must accumulate squared "
            "gradients (dw**2)", "nonfinite")
-ADAM_NAN = ("looks like t is incremented after it is used (1 - beta1**0 = 0): increment t "
-            "first", "nonfinite")
+def _adam_t_hint(t_before, cfg):
+    """Why the step used the old t: t incremented after its use, or never incremented (the
+    returned config tells them apart)."""
+    t_after = cfg.get("t") if isinstance(cfg, dict) else None
+    if isinstance(t_after, (int, float, np.number)) and t_after == t_before:
+        return ("t is never incremented (config['t'] is still %d after the step, and the "
+                "bias correction used t = %d): do t = t + 1 first, use that t, and store it in "
+                "config['t']" % (t_before, t_before))
+    return ("t is incremented after it is used: increment t first, then use it in the bias "
+            "correction")
+
+
+def _adam_nan(cfg):
+    """The hint for a first step (from t = 0) that gives NaN or inf: 1 - beta1**0 = 0."""
+    return ("looks like " + _adam_t_hint(0, cfg) + " (1 - beta1**0 = 0 divides by zero)",
+            "nonfinite")
 
 
 def _rmsprop_mistakes(w, dw, cfg):
@@ -218,9 +245,8 @@ def test_rmsprop_steps(student, ref):
         points=1)
 def test_rmsprop_defaults(student, ref):
     w, dw = _wdw("rmsd")
-    res, after = call_reporting_args(student, "cs239.optim.rmsprop", w, dw, None)
-    next_w, cfg = _pair(res, "rmsprop")
-    check_unmodified("rmsprop", ["w", "dw"], (w, dw), after)
+    next_w, cfg = _call(student, "rmsprop", w, dw, None)
+    _check_float32(student, "rmsprop")
     _check_defaults("rmsprop", cfg, {"learning_rate": 1e-2, "decay_rate": 0.99,
                                      "epsilon": 1e-8})
     exp, _ = ref.optim.rmsprop(w, dw, None)
@@ -229,10 +255,10 @@ def test_rmsprop_defaults(student, ref):
 
 
 # --------------------------------------------------------------------------- adam
-def _adam(w, dw, cfg, t_used_offset=1, correct=True, store_corrected=False):
+def _adam(w, dw, cfg, t_used_offset=1, correct=True, store_corrected=False, t_fixed=None):
     b1, b2, lr, eps = cfg["beta1"], cfg["beta2"], cfg["learning_rate"], cfg["epsilon"]
     t = cfg["t"] + 1
-    tu = cfg["t"] + t_used_offset
+    tu = cfg["t"] + t_used_offset if t_fixed is None else t_fixed
     m = b1 * cfg["m"] + (1 - b1) * dw
     v = b2 * cfg["v"] + (1 - b2) * dw * dw
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -243,10 +269,9 @@ def _adam(w, dw, cfg, t_used_offset=1, correct=True, store_corrected=False):
     return next_w, new
 
 
-def _adam_mistakes(w, dw, cfg):
+def _adam_mistakes(w, dw, cfg, returned=None):
     return [
-        ("t is incremented after it is used: increment t first, then use it in the bias "
-         "correction", lambda: _adam(w, dw, cfg, t_used_offset=0)[0]),
+        (_adam_t_hint(cfg["t"], returned), lambda: _adam(w, dw, cfg, t_used_offset=0)[0]),
         ("there is no bias correction (mt = m / (1 - beta1**t), vt = v / (1 - beta2**t))",
          lambda: _adam(w, dw, cfg, correct=False)[0]),
         ("the update has the wrong sign", lambda: 2 * w - _adam(w, dw, cfg)[0]),
@@ -265,9 +290,9 @@ def _adam_cfg(key, t):
 def test_adam_one_step(student, ref):
     w, dw = _wdw("adam1")
     cfg = _adam_cfg("adam1", 5)
-    next_w, _ = _call(student, "adam", w, dw, dict(cfg))
+    next_w, scfg = _call(student, "adam", w, dw, dict(cfg))
     exp, _ = ref.optim.adam(w, dw, dict(cfg))
-    _check_step("adam", 1, w, next_w, exp, _adam_mistakes(w, dw, cfg))
+    _check_step("adam", 1, w, next_w, exp, _adam_mistakes(w, dw, cfg, scfg))
 
 
 @graded("adam: t incremented before use (first step from t = 0), m, v, t saved in config",
@@ -279,10 +304,10 @@ def test_adam_first_step(student, ref):
     exp, rcfg = ref.optim.adam(w, dw, dict(cfg))
     arr = np.asarray(next_w) if isinstance(next_w, np.ndarray) else None
     if arr is not None and arr.shape == w.shape and not np.all(np.isfinite(arr)):
-        fail("adam step 1 (from t = 0): next_w contains NaN or inf; looks like t is incremented "
-             "after it is used (1 - beta1**0 = 0): increment t first")
+        fail("adam step 1 (from t = 0): next_w contains NaN or inf; " + _adam_nan(scfg)[0])
     zero = dict(cfg, m=np.zeros_like(w), v=np.zeros_like(w), t=0)
-    _check_step("adam", 1, w, next_w, exp, [ADAM_NAN] + _adam_mistakes(w, dw, zero))
+    _check_step("adam", 1, w, next_w, exp, [_adam_nan(scfg)] + _adam_mistakes(w, dw, zero,
+                                                                                scfg))
     _check_state("adam", 1, scfg, "t", 1, wrong=[
         ("t was not incremented", 0), ("t was incremented twice", 2)])
     _check_state("adam", 1, scfg, "m", rcfg["m"], wrong=[
@@ -306,9 +331,9 @@ def test_adam_steps(student, ref):
         prev = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in rcfg.items()}
         next_w, cfg = _call(student, "adam", w, dw, cfg)
         exp, rcfg = ref.optim.adam(w, dw, rcfg)
-        mistakes = [ADAM_NAN] + _adam_mistakes(
+        mistakes = [_adam_nan(cfg)] + _adam_mistakes(
             w, dw, {"learning_rate": 1e-2, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
-                    "m": np.zeros_like(w), "v": np.zeros_like(w), "t": 0})
+                    "m": np.zeros_like(w), "v": np.zeros_like(w), "t": 0}, cfg)
         if step > 1:
             mistakes = [
                 ("the bias-corrected moments were stored in config (keep m and v "
@@ -317,8 +342,10 @@ def test_adam_steps(student, ref):
                 ("the state (m, v, t) was not saved in config between steps",
                  lambda: _adam(w, dw, dict(prev, m=np.zeros_like(w), v=np.zeros_like(w),
                                            t=0))[0]),
-                ("t is incremented after it is used: increment t first, then use it in the "
-                 "bias correction", lambda: _adam_replay(hist, t_used_offset=0)),
+                (_adam_t_hint(step - 1, cfg), lambda: _adam_replay(hist, t_used_offset=0)),
+                ("t is not carried over between steps (the bias correction uses t = 1 at "
+                 "every step): store the incremented t in config['t']",
+                 lambda: _adam_replay(hist, t_fixed=1)),
                 ("there is no bias correction (mt = m / (1 - beta1**t), "
                  "vt = v / (1 - beta2**t))", lambda: _adam_replay(hist, correct=False)),
             ]
@@ -348,12 +375,11 @@ def _adam_replay(hist, **mistake):
         points=1)
 def test_adam_defaults(student, ref):
     w, dw = _wdw("adamd")
-    res, after = call_reporting_args(student, "cs239.optim.adam", w, dw, None)
-    next_w, cfg = _pair(res, "adam")
-    check_unmodified("adam", ["w", "dw"], (w, dw), after)
+    next_w, cfg = _call(student, "adam", w, dw, None)
+    _check_float32(student, "adam")
     _check_defaults("adam", cfg, {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999,
                                   "epsilon": 1e-8})
     exp, _ = ref.optim.adam(w, dw, None)
     zero = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
             "m": np.zeros_like(w), "v": np.zeros_like(w), "t": 0}
-    _check_step("adam", 1, w, next_w, exp, [ADAM_NAN] + _adam_mistakes(w, dw, zero))
+    _check_step("adam", 1, w, next_w, exp, [_adam_nan(cfg)] + _adam_mistakes(w, dw, zero, cfg))

@@ -4,8 +4,9 @@ import functools
 import numpy as np
 import pytest
 
+from . import _composite as composite
 from ._checks import (check_array, check_dict, check_grads_match_own_loss, check_scalar,
-                      close, fail, rng_for)
+                      close, fail, reg_mistakes, rng_for, student_raised)
 
 graded = pytest.mark.graded
 TLN = "cs239.classifiers.neural_net.TwoLayerNet"
@@ -45,30 +46,14 @@ def _pair(res, what):
 
 
 def _variants(ref, params, X, y, reg):
-    """Loss and grads of the reference under known mistakes (trusted side)."""
-    out = {}
-    net = _ref_net(ref, params)
-    loss0, g0 = net.loss(X, y, reg=0.0)
-    W1, W2, b1, b2 = params["W1"], params["W2"], params["b1"], params["b2"]
-    sq = {k: np.sum(params[k] ** 2) for k in KEYS}
-    out["loss_noreg"] = loss0
-    out["loss_fullreg"] = loss0 + reg * (sq["W1"] + sq["W2"])
-    out["loss_biasreg"] = loss0 + 0.5 * reg * sum(sq.values())
-    out["loss_W1only"] = loss0 + 0.5 * reg * sq["W1"]
-    out["loss_W2only"] = loss0 + 0.5 * reg * sq["W2"]
-    out["g0"] = g0
-    return out
+    """The reference's loss and grads without regularization (trusted side)."""
+    loss0, g0 = _ref_net(ref, params).loss(X, y, reg=0.0)
+    return {"loss_noreg": loss0, "g0": g0}
 
 
-def _loss_mistakes(v, N):
-    return [
-        ("the regularization term is missing", v["loss_noreg"]),
-        ("the regularization term lacks the factor 0.5 (use 0.5 * reg * sum(W**2))",
-         v["loss_fullreg"]),
-        ("the biases are regularized too (only W1 and W2 are)", v["loss_biasreg"]),
-        ("only W1 is regularized (add the term for W2 too)", v["loss_W1only"]),
-        ("only W2 is regularized (add the term for W1 too)", v["loss_W2only"]),
-    ]
+def _loss_mistakes(params, v, reg):
+    sq = {k: float(np.sum(params[k] ** 2)) for k in KEYS}
+    return reg_mistakes(v["loss_noreg"], sq, reg, ["W1", "W2"], ["b1", "b2"])
 
 
 def _grad_mistakes(name, params, v, reg, N):
@@ -181,17 +166,26 @@ def test_loss_reg(student, ref):
     loss, _ = _pair(student.call_method(h, "loss", X, y, reg=reg), "loss")
     exp_loss, _ = _ref_net(ref, params).loss(X, y, reg=reg)
     v = _variants(ref, params, X, y, reg)
-    check_scalar(loss, exp_loss, "loss (reg = %g)" % reg, mistakes=_loss_mistakes(v, N))
+    check_scalar(loss, exp_loss, "loss (reg = %g)" % reg, mistakes=_loss_mistakes(params, v, reg))
 
 
-@graded("TwoLayerNet.loss: gradients with regularization", points=2)
+@graded("TwoLayerNet.loss: gradients with regularization (a minibatch without the highest "
+        "class)", points=2)
 @explained
 def test_grads_reg(student, ref):
     D, H, C, N, reg = 4, 6, 3, 7, 0.21
     params = _params("greg", D, H, C)
     X, y = _data("greg", N, D, C)
+    y = np.minimum(y, C - 2)   # a minibatch without the highest class (0 <= y < C holds)
     h = _net(student, params, D, H, C)
-    _, grads = _pair(student.call_method(h, "loss", X, y, reg=reg), "loss")
+    try:
+        _, grads = _pair(student.call_method(h, "loss", X, y, reg=reg), "loss")
+    except Exception as e:
+        if student_raised(e, "IndexError", "ValueError"):
+            fail("TwoLayerNet.loss raised %s on a minibatch whose labels do not include the "
+                 "highest class %d (%s): take the number of classes from the scores "
+                 "(W2.shape[1]), not from max(y) + 1" % (e.kind, C - 1, str(e.message)[:150]))
+        raise
     _, exp_grads = _ref_net(ref, params).loss(X, y, reg=reg)
     v = _variants(ref, params, X, y, reg)
     _check_grads(grads, params, exp_grads, v, reg, N)
@@ -218,14 +212,31 @@ def test_self_consistent(student, ref):
 
 # --------------------------------------------------------------------------- predict
 @graded("TwoLayerNet.predict: labels match the argmax of the scores", points=1)
-def test_predict(student, ref):
+def test_predict(student, ref, notes):
     D, H, C, N = 6, 9, 5, 20
     params = _params("pred", D, H, C)
     X, _ = _data("pred", N, D, C)
     h = _net(student, params, D, H, C)
     got = student.call_method(h, "predict", X)
     exp = _ref_net(ref, params).predict(X)
-    _check_labels(got, exp, params, X)
+    if not _right_given_own_scores(student, ref, h, params, X, got, exp, notes):
+        _check_labels(got, exp, params, X)
+
+
+def _right_given_own_scores(student, ref, h, params, X, got, exp, notes):
+    """predict calls self.loss(X): labels that are the argmax of the student's OWN scores are
+    right given them (wrong scores cost points in TwoLayerNet.loss only)."""
+    scores, _ = composite.run(student.call_method, h, "loss", X)
+    if not (isinstance(scores, np.ndarray) and scores.shape == (len(X), params["W2"].shape[1])
+            and isinstance(got, np.ndarray) and got.shape == (len(X),)):
+        return False
+    own = np.argmax(scores, axis=1)
+    if not np.array_equal(got, own):
+        return False
+    if not np.array_equal(own, exp):
+        notes.append(composite.fix_first(["TwoLayerNet.loss (its scores)"],
+                                         "TwoLayerNet.predict"))
+    return True
 
 
 def _check_labels(got, exp, params, X):
@@ -253,20 +264,63 @@ def _check_labels(got, exp, params, X):
 
 
 @graded("TwoLayerNet.predict: N = 1 and integer labels of shape (N,)", points=1)
-def test_predict_edge(student, ref):
+def test_predict_edge(student, ref, notes):
     D, H, C = 3, 4, 6
     params = _params("pred1", D, H, C)
     X, _ = _data("pred1", 1, D, C)
     h = _net(student, params, D, H, C)
     got = student.call_method(h, "predict", X)
     exp = _ref_net(ref, params).predict(X)
-    _check_labels(got, exp, params, X)
+    if not _right_given_own_scores(student, ref, h, params, X, got, exp, notes):
+        _check_labels(got, exp, params, X)
     if not np.issubdtype(np.asarray(got).dtype, np.integer):
         fail("predicted labels: expected an integer dtype, got %s (np.argmax gives integers)"
              % np.asarray(got).dtype)
 
 
 # --------------------------------------------------------------------------- train
+def train_test(fn):
+    """Decorator: train calls self.loss; when train stops because the student's OWN loss
+    raised, a correct train stops there too, so the test is not charged (TwoLayerNet.loss
+    is); the note says to fix loss first."""
+    @functools.wraps(fn)
+    def wrapper(**fixtures):
+        try:
+            return fn(**fixtures)
+        except Exception as e:
+            student = fixtures["student"]
+            if not (composite.raised_in(e, fixtures["submission_dir"],
+                                        "classifiers/neural_net.py", "TwoLayerNet", "loss")
+                    and _loss_fails_on_valid_batches(student, e)):
+                raise
+            fixtures["notes"].append(
+                "TwoLayerNet.train stopped where your TwoLayerNet.loss raised %s (see its own "
+                "tests); a correct train stops there too: fix TwoLayerNet.loss first, then this "
+                "test checks train itself" % e.kind)
+    return wrapper
+
+
+_TRAIN_INPUTS = {}   # id(student) -> (params, X, y, batch_size, reg) of its last train call
+
+
+def _loss_fails_on_valid_batches(student, fault):
+    """True when the student's own loss, given a valid minibatch of the last train call's data
+    (its first rows, or rows without the highest class), fails the way train did: then train
+    stopped because of loss, not because it passed loss something wrong."""
+    if id(student) not in _TRAIN_INPUTS:
+        return False
+    params, X, y, bs, reg = _TRAIN_INPUTS[id(student)]
+    D, H = params["W1"].shape
+    C = params["W2"].shape[1]
+    h = _net(student, params, D, H, C)
+    no_top = np.flatnonzero(y < C - 1)[:bs]
+    for idx in (np.arange(min(bs, len(X))), no_top):
+        _, f = composite.run(student.call_method, h, "loss", X[idx], y[idx], reg=reg)
+        if f is not None and composite.same_fault(fault, f):
+            return True
+    return False
+
+
 def _unique_data(key, N, D, C):
     X, y = _data(key, N, D, C)
     X[:, 0] = np.arange(N)  # every row is distinct: minibatch rows can be traced back
@@ -300,6 +354,7 @@ def _run_train(student, key, N=65, D=4, C=3, H=5, **kw):
     kw.setdefault("reg", 1e-3)
     kw.setdefault("num_iters", 12)
     kw.setdefault("batch_size", 12)
+    _TRAIN_INPUTS[id(student)] = (params, X, y, kw["batch_size"], kw["reg"])
     res = student.call_method(h, "train", X, y, Xv, yv, verbose=False, spy=["loss"], **kw)
     return h, X, y, params, res, kw
 
@@ -321,7 +376,8 @@ def _history(res, key):
 
 @graded("TwoLayerNet.train: each iteration uses a minibatch of batch_size rows of X with "
         "their labels", points=2)
-def test_train_minibatches(student, ref):
+@train_test
+def test_train_minibatches(student, ref, notes, submission_dir):
     h, X, y, params, res, kw = _run_train(student, "mb")
     calls = _train_calls(res)
     n = kw["num_iters"]
@@ -349,7 +405,8 @@ def test_train_minibatches(student, ref):
 
 
 @graded("TwoLayerNet.train: reg is passed on to loss", points=1)
-def test_train_reg(student, ref):
+@train_test
+def test_train_reg(student, ref, notes, submission_dir):
     _, _, _, _, res, kw = _run_train(student, "reg", reg=0.37, num_iters=3)
     calls = _train_calls(res)
     if not calls:
@@ -364,7 +421,8 @@ def test_train_reg(student, ref):
 
 
 @graded("TwoLayerNet.train: loss_history has one loss per iteration", points=1)
-def test_train_loss_history(student, ref):
+@train_test
+def test_train_loss_history(student, ref, notes, submission_dir):
     _, _, _, _, res, kw = _run_train(student, "lh", num_iters=9)
     hist = _history(res, "loss_history")
     if len(hist) != 9:
@@ -376,7 +434,8 @@ def test_train_loss_history(student, ref):
 
 @graded("TwoLayerNet.train: accuracy histories have one entry at the end of each epoch",
         points=2)
-def test_train_acc_history(student, ref):
+@train_test
+def test_train_acc_history(student, ref, notes, submission_dir):
     # N = 65, batch_size = 12: iterations_per_epoch = 65 // 12 = 5; 12 iterations -> 2 epochs
     _, _, _, _, res, kw = _run_train(student, "acc", num_iters=12, batch_size=12)
     for key in ("train_acc_history", "val_acc_history"):
@@ -398,7 +457,8 @@ def test_train_acc_history(student, ref):
 
 @graded("TwoLayerNet.train: parameters follow SGD steps (learning rate decayed each epoch)",
         points=1)
-def test_train_updates(student, ref):
+@train_test
+def test_train_updates(student, ref, notes, submission_dir):
     lr, decay, reg = 0.05, 0.5, 0.01
     h, X, y, params, res, kw = _run_train(student, "upd", learning_rate=lr,
                                           learning_rate_decay=decay, reg=reg, num_iters=11)
@@ -409,34 +469,15 @@ def test_train_updates(student, ref):
     got = check_dict(student.get_attr(h, "params"), KEYS, "params after train")
     ipe = max(X.shape[0] // kw["batch_size"], 1)
 
-    def replay(decay_used, lr_used):
-        net = _ref_net(ref, params)
-        rate = lr_used
-        for it, (Xb, yb, _) in enumerate(calls):
-            _, g = net.loss(np.asarray(Xb), np.asarray(yb), reg=reg)
-            for k in KEYS:
-                net.params[k] = net.params[k] - rate * g[k]
-            if (it + 1) % ipe == 0:
-                rate *= decay_used
-        return net.params
+    def replay(decay_used, lr_used, reg_used=reg):
+        return _replay_sgd(params, calls, lambda p, Xb, yb: _ref_net(ref, p).loss(
+            Xb, yb, reg=reg_used)[1], lr_used, decay_used, ipe)
 
     exp = replay(decay, lr)
-    nodecay = replay(1.0, lr)
-    plus = replay(decay, -lr)
-    reg_used = reg
-    reg = 0.0
-    noreg = replay(decay, lr)
-    reg = reg_used
-    # When the submission's loss gradients are wrong, training differs for that reason.
-    sh = _net(student, params, X.shape[1], params["W1"].shape[1], params["W2"].shape[1])
-    Xb, yb, _ = calls[0]
-    _, sg = _pair(student.call_method(sh, "loss", np.asarray(Xb), np.asarray(yb), reg=reg),
-                  "loss")
-    _, rg = _ref_net(ref, params).loss(np.asarray(Xb), np.asarray(yb), reg=reg)
-    loss_ok = isinstance(sg, dict) and all(
-        k in sg and close(sg[k], rg[k], 1e-6) for k in KEYS)
-    extra = "" if loss_ok else ("; note: your TwoLayerNet.loss gradients are wrong, which "
-                                "changes training too: fix TwoLayerNet.loss first")
+    if _right_given_own_loss(student, ref, params, calls, got, exp, lr, decay, reg, ipe,
+                             notes):
+        return
+    nodecay, plus, noreg = replay(1.0, lr), replay(decay, -lr), replay(decay, lr, 0.0)
     for k in KEYS:
         check_array(got[k], exp[k], "params[%r] after %d iterations" % (k, kw["num_iters"]),
                     tol=1e-6, mistakes=[
@@ -444,11 +485,45 @@ def test_train_updates(student, ref):
                         ("the step has the wrong sign (params -= learning_rate * grads)",
                          plus[k]),
                         ("the parameters were not updated", params[k]),
-                        ("reg is not passed on to self.loss", noreg[k])], extra=extra)
+                        ("reg is not passed on to self.loss", noreg[k])])
+
+
+def _replay_sgd(params, calls, grads_at, lr, decay, ipe):
+    """The parameters after SGD over the recorded minibatches (learning rate decayed after
+    every epoch of ipe iterations), with gradients grads_at(params, X_batch, y_batch)."""
+    p = {k: np.asarray(v, dtype=np.float64).copy() for k, v in params.items()}
+    rate = lr
+    for it, (Xb, yb, _) in enumerate(calls):
+        g = grads_at(p, np.asarray(Xb), np.asarray(yb))
+        p = {k: p[k] - rate * np.asarray(g[k], dtype=np.float64) for k in KEYS}
+        if (it + 1) % ipe == 0:
+            rate *= decay
+    return p
+
+
+def _right_given_own_loss(student, ref, params, calls, got, exp, lr, decay, reg, ipe, notes):
+    """train calls self.loss: parameters that are what correct SGD gives with the student's
+    OWN loss (replayed here, calling that loss in the worker on the same minibatches) are
+    right given it; a wrong loss costs points in TwoLayerNet.loss only."""
+    D, H = params["W1"].shape
+    sh = _net(student, params, D, H, params["W2"].shape[1])
+
+    def own_grads(p, Xb, yb):
+        student.set_attr(sh, "params", p)
+        g = _pair(student.call_method(sh, "loss", Xb, yb, reg=reg), "loss")[1]
+        return check_dict(g, KEYS, "grads")
+
+    own, _ = composite.run(_replay_sgd, params, calls, own_grads, lr, decay, ipe)
+    if own is None or not all(close(got[k], own[k], 1e-6) for k in KEYS):
+        return False
+    if not all(close(own[k], exp[k], 1e-6) for k in KEYS):
+        notes.append(composite.fix_first(["TwoLayerNet.loss"], "TwoLayerNet.train"))
+    return True
 
 
 @graded("TwoLayerNet.train: the loss goes down on an easy problem", points=2)
-def test_train_learns(student, ref):
+@train_test
+def test_train_learns(student, ref, notes, submission_dir):
     rng = rng_for("easy")
     C, D, H, N = 3, 8, 16, 300
     centers = 3.0 * rng.standard_normal((C, D))
@@ -458,9 +533,27 @@ def test_train_learns(student, ref):
     params["b1"][:] = 0
     params["b2"][:] = 0
     h = _net(student, params, D, H, C)
-    res = student.call_method(h, "train", X, y, X[:50], y[:50], learning_rate=0.1,
-                              learning_rate_decay=0.95, reg=1e-4, num_iters=150,
-                              batch_size=50, verbose=False)
+    _TRAIN_INPUTS[id(student)] = (params, X, y, 50, 1e-4)
+    spied = student.call_method(h, "train", X, y, X[:50], y[:50], learning_rate=0.1,
+                                learning_rate_decay=0.95, reg=1e-4, num_iters=150,
+                                batch_size=50, verbose=False, spy=["loss"])
+    try:
+        _check_learns(student, ref, h, params, X, y, spied.value)
+    except AssertionError:
+        # Not learning is train's fault only if correct SGD with the student's own loss
+        # learns: when train did exactly that, the (wrong) loss is to blame.
+        got = student.get_attr(h, "params")
+        calls = _train_calls(spied)
+        exp = _replay_sgd(params, calls, lambda p, Xb, yb: _ref_net(ref, p).loss(
+            Xb, yb, reg=1e-4)[1], 0.1, 0.95, N // 50)
+        if not (isinstance(got, dict) and set(KEYS) <= set(got) and len(calls) == 150
+                and _right_given_own_loss(student, ref, params, calls, got, exp, 0.1, 0.95,
+                                          1e-4, N // 50, notes)
+                and not all(close(got[k], exp[k], 1e-6) for k in KEYS)):
+            raise
+
+
+def _check_learns(student, ref, h, params, X, y, res):
     if not isinstance(res, dict) or "loss_history" not in res:
         fail("train must return a dict with loss_history")
     hist = np.asarray(res["loss_history"], dtype=np.float64).ravel()

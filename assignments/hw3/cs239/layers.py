@@ -4,6 +4,11 @@ Conventions (the same as CS231n's): a forward function takes the layer's inputs 
 ``(out, cache)``; the matching backward function takes the upstream gradient ``dout`` and that
 ``cache`` and returns the gradients with respect to the forward inputs, in the same order.
 Loss functions return ``(loss, dx)``. No function here modifies its inputs.
+
+Dtypes (the same rule for every graded function): every array a function returns has the
+floating dtype of its inputs, so float32 inputs give float32 outputs and float64 inputs give
+float64 ones. Do not mix in float64 arrays: ``np.zeros(shape)`` is float64, so write
+``np.zeros_like(x)`` or pass ``dtype=x.dtype``. Labels ``y`` are integers and do not count.
 """
 import numpy as np
 

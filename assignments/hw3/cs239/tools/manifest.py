@@ -34,6 +34,10 @@ MODELS = {
 RUN_SECONDS = {"TwoLayerNet.ipynb": 190, "FullyConnectedNets.ipynb": 280, "Backprop.ipynb": 10}
 MODELS_GRADED_AS = "best_model"    # the hidden suites' graded name for the saved models
 MODELS_POINTS = 10
+# Notebook work the hidden suites re-run on the trusted side (autograder/suites/
+# test_notebook_work.py): notebook -> points. Its graded name is the notebook's; the notebooks'
+# own test cells carry no points (README: the point split).
+NOTEBOOK_WORK = {"FullyConnectedNets.ipynb": 4}
 
 SUBMISSION_ZIP = NAME + "_submission.zip"
 NOTEBOOKS_PDF = NAME + "_notebooks.pdf"
@@ -113,8 +117,8 @@ def function(name):
 
 
 def graded_names():
-    """Every graded name, in homework order: the functions, then the saved models."""
-    return [f.name for f in FUNCTIONS] + [MODELS_GRADED_AS]
+    """Every graded name, in homework order: the functions, the saved models, the notebook work."""
+    return [f.name for f in FUNCTIONS] + [MODELS_GRADED_AS] + list(NOTEBOOK_WORK)
 
 
 def student_files():
