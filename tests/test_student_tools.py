@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from cs239 import check as check_mod
+from cs239 import pdf as pdf_mod
 from cs239 import submit as submit_mod
 from tools import stubify
 
@@ -336,7 +337,7 @@ def test_submit_without_a_browser_still_builds_the_zip(tmp_path):
 
 
 def test_submit_renders_the_pdf(tmp_path):
-    browser = submit_mod.find_browser()
+    browser = pdf_mod.find_browser()
     if browser is None:
         pytest.skip("no Chromium/Chrome on this machine (CI installs the Debian package "
                     "`chromium`); the zip-without-PDF path is tested above")
