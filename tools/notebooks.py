@@ -27,6 +27,8 @@ import copy
 import math
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -158,8 +160,10 @@ def run_notebook(path, parameters=None, cwd=None, timeout=DEFAULT_TIMEOUT, env=N
     kernel_env = dict(os.environ)
     kernel_env.update({k: str(v) for k, v in (env or {}).items()})
     kernel_env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    sockets = tempfile.mkdtemp(prefix="cs239-kernel-")
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=False,
-                            resources={"metadata": {"path": str(cwd)}})
+                            resources={"metadata": {"path": str(cwd)}},
+                            config=ipc_config(sockets))
     try:
         client.execute(env=kernel_env, cwd=str(cwd))
     except CellExecutionError:
@@ -174,9 +178,23 @@ def run_notebook(path, parameters=None, cwd=None, timeout=DEFAULT_TIMEOUT, env=N
                                         errors[0].get("evalue", ""), cell.source,
                                         tb[-3000:], nb) from None
         raise
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     if html_out:
         export_html(nb, html_out)
     return nb
+
+
+def ipc_config(folder):
+    """traitlets config for a kernel reached over Unix sockets in FOLDER instead of TCP on
+    localhost: no other local user can connect to it, and ipykernel has no reason to warn that
+    it "is running over TCP without encryption" (which it prints before every notebook)."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = os.path.join(folder, "kernel")
+    return config
 
 
 def notebook_output_text(nb, cell_index=None):
