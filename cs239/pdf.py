@@ -48,6 +48,13 @@ MathJax.Hub.Register.StartupHook("End", function () {
 });
 </script>
 """
+# On paper nothing scrolls: markdown cells show whole (typeset formulas made them scroll) and
+# long code lines wrap instead of being cut off at the page edge.
+_PRINT_STYLE = """<style>
+.jp-MarkdownOutput { overflow: visible !important; }
+.jp-InputArea-editor pre { white-space: pre-wrap !important; }
+</style>
+"""
 
 
 def find_browser():
@@ -100,8 +107,8 @@ def notebooks_to_html(paths, html_path, mathjax_url=None):
 
     exporter = HTMLExporter(mathjax_url=mathjax_url) if mathjax_url else HTMLExporter()
     body, _ = exporter.from_notebook_node(merged_notebook(paths))
-    if mathjax_url:
-        body = body.replace("<head>", "<head>\n" + _PAGE_CONFIG, 1)
+    body = body.replace("<head>", "<head>\n" + (_PAGE_CONFIG if mathjax_url else "")
+                        + _PRINT_STYLE, 1)
     Path(html_path).write_text(body, encoding="utf-8")
 
 

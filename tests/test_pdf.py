@@ -28,6 +28,7 @@ def _formula_notebook(path):
             "with $\\hat{x} = W^T W x$: the reconstruction."),
         nbformat.v4.new_code_cell("print('cost: 5 dollars')", execution_count=1, outputs=[
             nbformat.v4.new_output("stream", name="stdout", text="cost: 5 dollars\n")]),
+        nbformat.v4.new_code_cell("x = 1  # " + "word " * 40 + "ENDOFLONGLINE", execution_count=2),
     ]
     nbformat.write(nb, str(path))
     return path
@@ -56,6 +57,7 @@ def test_pdf_typesets_the_formulas_offline(tmp_path):
     assert "reconstruction" in text and "Problem 1: linear autoencoder" in text
     assert [t for t in TEX if t in text] == [], text[:3000]
     assert "ℝ" in text                        # \mathbb{R}, typeset in MathJax's STIX font
+    assert "ENDOFLONGLINE" in text            # long code lines wrap (nbconvert's CSS cuts them)
     assert out.stat().st_size < 3 * 1024 * 1024
 
 

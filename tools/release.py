@@ -95,10 +95,26 @@ Python 3.11 or newer:
 
 ```bash
 python3 -m venv .venv && . .venv/bin/activate
-pip install numpy matplotlib jupyter nbgrader tqdm
+pip install numpy matplotlib jupyter nbgrader tqdm jupyter-server-mathjax
 ```
 
-(or `conda create -n cs239 python=3.11 numpy matplotlib jupyter nbgrader -c conda-forge`).
+(or `conda create -n cs239 python=3.11 numpy matplotlib jupyter nbgrader jupyter-server-mathjax
+-c conda-forge`).
+
+### Working on Google Colab
+
+1. Copy this whole folder (with `cs239/` and `datasets/`) to your Google Drive as
+   `My Drive/cs239/hw3`. Elsewhere in My Drive works too: the notebooks look for it.
+2. Open a notebook from Drive with Colab and run its first cell. On Colab it mounts your Drive
+   (allow access when asked) and moves into the homework folder, so that `import cs239` finds
+   your code there and every file you save lands in Drive; anywhere else it does nothing. With
+   more than one copy of the folder in Drive, it lists them: put
+   `%env CS239_DRIVE_FOLDER=/content/drive/MyDrive/path/to/hw3` in a cell above it.
+3. Get the data once, in a cell after the first one: `!bash datasets/get_cifar10.sh`. It lands
+   in `datasets/` inside your Drive folder, where every later session finds it.
+4. `!python -m cs239.check` and `!python -m cs239.submit` work in a cell as well. Colab has no
+   browser to print the PDF: download the folder and run `python -m cs239.submit` on your own
+   computer to get the zip with its PDF, or hand in what your course asks for.
 
 ## Data
 
@@ -149,8 +165,9 @@ It builds `hw3_submission.zip` with the three notebooks, your `cs239/` code, the
 (`two_layer_net_best.npz`, `fc_net_best.npz`) and `hw3_notebooks.pdf`, a PDF of your executed
 notebooks, and lists what it packed. It refuses, saying why, when a notebook was not run, a file
 is missing or the zip would exceed 50 MB. The PDF is printed by a headless Chromium or Chrome
-browser; without one the zip is still built (without the PDF) and the tool says how to install
-one. Upload `hw3_submission.zip` (and the PDF, if your course asks for it separately) to
+browser, with the formulas typeset by the MathJax that `jupyter-server-mathjax` installs (no
+network needed); without a browser the zip is still built (without the PDF), and without
+MathJax the formulas print as TeX source: either way the tool says what to install. Upload `hw3_submission.zip` (and the PDF, if your course asks for it separately) to
 Gradescope.
 """.format(nb_lines=nb_lines, rows=rows)
 
