@@ -9,7 +9,8 @@ one: re-running the array grades only what is new (the rest is cached in each sh
 
 Each shard writes ``shard.json`` into its folder: its spec, the full list of names and sources,
 the grader fingerprint (suites, grader, reference, limits) and the graded names. ``merge``
-refuses, naming the folders, shards cut from different lists, graded with different
+refuses, naming the folders, shards cut from different lists of names (the sources may lie at
+other paths on each machine), graded with different
 fingerprints or N, a shard given twice, a missing shard, and a shard with a submission that has
 no results; otherwise it copies every submission's folder and writes ``grades.csv`` and
 ``summary.txt``.
@@ -58,7 +59,7 @@ def select(srcs, spec, ctx, graded_names, names_of):
               "submissions": [{"name": s, "source": str(p)} for s, p in zip(names, everything)]}
     path = ctx.out / SHARD_FILE
     old = R.load(path)
-    if old and (old.get("k"), old.get("n")) != (k, n):
+    if isinstance(old, dict) and (old.get("k"), old.get("n")) != (k, n):
         print(f"error: {ctx.out} holds shard {old.get('shard')}, not {k}/{n}: give each shard "
               "its own --out folder", file=sys.stderr)
         raise SystemExit(2)
@@ -92,6 +93,10 @@ def _load_shard(folder):
     return record
 
 
+def _names(record):
+    return sorted(s["name"] for s in record["submissions"])
+
+
 def check_shards(folders):
     """{folder: shard record} for a complete, consistent set of shard folders; ValueError
     with every problem otherwise."""
@@ -111,15 +116,14 @@ def check_shards(folders):
         elif r["fingerprint"] != first["fingerprint"]:
             problems.append(f"{f} and {first_folder} were graded by different versions of the "
                             "suites, grader, reference or limits: re-grade one of them")
-        elif r["submissions"] != first["submissions"]:
-            a = {s["name"] for s in first["submissions"]}
-            b = {s["name"] for s in r["submissions"]}
+        elif _names(r) != _names(first):      # sources may sit elsewhere on each machine
+            a, b = set(_names(first)), set(_names(r))
             diff = "; ".join(x for x in (
                 f"only in {f}: {', '.join(sorted(b - a))}" if b - a else "",
                 f"only in {first_folder}: {', '.join(sorted(a - b))}" if a - b else "") if x)
             problems.append(f"{f} and {first_folder} were cut from different lists of "
-                            f"submissions ({diff or 'same names, other files'}): grade every "
-                            "shard with the same list")
+                            f"submissions ({diff or 'the same names, told apart differently'}):"
+                            " grade every shard with the same list")
     if problems:
         raise ValueError("\n".join(problems))
     by_k = {}

@@ -171,3 +171,12 @@ def test_sharded_grading_merges_into_the_unsharded_gradebook(tmp_path):
     assert cli.main(["merge", *map(str, outs), "--out", str(tmp_path / "merged")]) == 0
     assert ((tmp_path / "merged" / "grades.csv").read_text()
             == (tmp_path / "whole" / "grades.csv").read_text())
+
+
+def test_merge_takes_shards_graded_on_machines_with_other_paths(tmp_path):
+    folders = fake_shards(tmp_path, 2)
+    record = json.loads((folders[1] / "shard.json").read_text())
+    for s in record["submissions"]:
+        s["source"] = "/mnt/node7" + s["source"]
+    (folders[1] / "shard.json").write_text(json.dumps(record))
+    assert merge(folders, tmp_path / "all") == 0
