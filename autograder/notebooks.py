@@ -105,7 +105,9 @@ def _env(course):
 def _config(course, timeout, ipc_dir=None):
     """nbgrader_config.py of a course copy. IPC_DIR: the kernel talks to nbgrader over Unix
     sockets there instead of TCP on localhost, so that it can live in a network namespace of
-    its own (no network at all) and still be reached."""
+    its own (no network at all) and still be reached; without one, no other local process can
+    reach it either, and ipykernel does not warn that it "is running over TCP without
+    encryption"."""
     ipc = ("c.KernelManager.transport = 'ipc'\n"
            f"c.KernelManager.ip = {str(Path(ipc_dir) / 'k')!r}\n") if ipc_dir else ""
     (course / "nbgrader_config.py").write_text(
@@ -156,10 +158,9 @@ def grade_notebooks(ctx, root, rt, job, nb_problems, log):
     jc = job / "nb"
     shutil.copytree(course, jc, ignore=shutil.ignore_patterns("jupyter"))
     os.chmod(jc, 0o711)
-    ipc = None
-    if rt.netns:
-        ipc = job / "nbipc"
-        ipc.mkdir()
+    ipc = job / "nbipc"                    # the kernel's Unix sockets (see _config)
+    ipc.mkdir()
+    if rt.uid is not None:
         os.chown(ipc, rt.uid, rt.gid)
     _config(jc, ctx.nb_timeout, ipc)
     hw = jc / "submitted" / "student" / "hw3"

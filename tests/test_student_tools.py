@@ -17,6 +17,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from cs239 import pdf as pdf_mod
 from cs239.tools import check as check_mod
 from cs239.tools import manifest
 from cs239.tools import submit as submit_mod
@@ -342,16 +343,19 @@ def test_submit_reports_every_problem_at_once(tmp_path):
     assert not (hw / ZIP).exists()
 
 
-def test_submit_warns_that_the_pdf_shows_tex_raw(tmp_path, monkeypatch):
+def test_submit_warns_that_the_pdf_shows_tex_raw(tmp_path, monkeypatch, capsys):
     hw = ready_folder(tmp_path)
     nb = small_notebook()
     nb.cells.append(nbformat.v4.new_markdown_cell("The loss is $L = \\frac{1}{2} r^T r$."))
     nb.cells[-1]["id"] = "tiny-math"
     nbformat.write(nb, hw / "Backprop.ipynb")
+    monkeypatch.setattr(pdf_mod, "local_mathjax", lambda: None)   # jupyter-server-mathjax absent
     warning = submit_mod.math_warning([hw / n for n in submit_mod.NOTEBOOKS])
     assert warning.startswith("the PDF shows the math of Backprop.ipynb (1 cells) as raw TeX")
-    proc = run(hw, "cs239.tools.submit", env={"CS239_BROWSER": str(tmp_path / "no-browser")})
-    assert proc.returncode == 0 and "warning: the PDF shows the math" in proc.stdout
+    monkeypatch.setenv("CS239_BROWSER", str(tmp_path / "no-browser"))
+    monkeypatch.chdir(hw)
+    assert submit_mod.main([]) == 0
+    assert "warning: the PDF shows the math" in capsys.readouterr().out
     # no math, or a PDF module that typesets it: no warning
     assert submit_mod.math_warning([hw / "TwoLayerNet.ipynb"]) is None
     monkeypatch.setattr(submit_mod, "renders_math", lambda: True)
@@ -387,7 +391,7 @@ def test_submit_without_a_browser_still_builds_the_zip(tmp_path):
 
 
 def test_submit_renders_the_pdf(tmp_path):
-    browser = submit_mod.find_browser()
+    browser = pdf_mod.find_browser()
     if browser is None:
         pytest.skip("no Chromium/Chrome on this machine (CI installs the Debian package "
                     "`chromium`); the zip-without-PDF path is tested above")

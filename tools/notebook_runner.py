@@ -28,6 +28,8 @@ Command line (prints the checks and metrics; HTML next to the output notebook):
 import math
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -149,9 +151,11 @@ def run_notebook(path, parameters=None, cwd=None, timeout=DEFAULT_TIMEOUT, env=N
     kernel_env.update({k: str(v) for k, v in (env or {}).items()})
     kernel_env.update(notebook_parameters.environment(parameters or {}))
     kernel_env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    sockets = tempfile.mkdtemp(prefix="cs239-kernel-")
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=False,
                             resources={"metadata": {"path": str(cwd)}},
-                            extra_arguments=notebook_parameters.kernel_arguments())
+                            extra_arguments=notebook_parameters.kernel_arguments(),
+                            config=ipc_config(sockets))
     try:
         client.execute(env=kernel_env, cwd=str(cwd))
     except CellExecutionError:
@@ -165,9 +169,23 @@ def run_notebook(path, parameters=None, cwd=None, timeout=DEFAULT_TIMEOUT, env=N
                                         errors[0].get("evalue", ""), cell.source,
                                         tb[-3000:], nb) from None
         raise
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     if html_out:
         export_html(nb, html_out)
     return nb
+
+
+def ipc_config(folder):
+    """traitlets config for a kernel reached over Unix sockets in FOLDER instead of TCP on
+    localhost: no other local user can connect to it, and ipykernel has no reason to warn that
+    it "is running over TCP without encryption" (which it prints before every notebook)."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = os.path.join(folder, "kernel")
+    return config
 
 
 def notebook_output_text(nb, cell_index=None):

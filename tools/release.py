@@ -88,7 +88,7 @@ def student_readme(notebooks, functions):
     tools/templates/student_README.md and the manifest."""
     template = string.Template((TEMPLATES / "student_README.md").read_text(encoding="utf-8"))
     return template.substitute(
-        title=manifest.TITLE, zip=manifest.SUBMISSION_ZIP, pdf=manifest.NOTEBOOKS_PDF,
+        title=manifest.TITLE, name=manifest.NAME, zip=manifest.SUBMISSION_ZIP, pdf=manifest.NOTEBOOKS_PDF,
         models=", ".join("`%s`" % m for m in manifest.MODELS),
         notebooks="\n".join("%d. `%s`" % (i + 1, n) for i, n in enumerate(notebooks)),
         functions="\n".join("| `%s` | `%s` | %s, *%s* |" % (q, f, nb, sec)

@@ -5,25 +5,23 @@
 
 The zip holds the notebooks (executed and saved), every .py file of your cs239/ package, the
 saved models and <name>_notebooks.pdf, a PDF of the executed notebooks (printed by headless
-Chromium/Chrome from nbconvert's HTML; no LaTeX needed); the lists and names are those of
-cs239/tools/manifest.py.
+Chromium/Chrome from nbconvert's HTML, formulas typeset by a local MathJax: see cs239/pdf.py; no
+LaTeX needed); the lists and names are those of cs239/tools/manifest.py.
 
 It refuses, saying why and what to do, when a file is missing, a notebook was not run (or only
 partly), or the zip would be larger than the limit (50 MB), listing every such problem at once.
 It warns when the PDF would show the notebooks' TeX math raw. It lists what it packed with sizes.
 """
 import argparse
-import copy
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from cs239.pdf import build_pdf
 from cs239.tools import manifest
 from cs239.tools.notebook_status import read_status, was_run
 
@@ -32,14 +30,6 @@ MODELS = list(manifest.MODELS)
 ZIP_NAME = manifest.SUBMISSION_ZIP
 PDF_NAME = manifest.NOTEBOOKS_PDF
 MAX_MB = 50
-BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
-            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-            "/Applications/Chromium.app/Contents/MacOS/Chromium",
-            r"C:\Program Files\Google\Chrome\Application\chrome.exe",
-            r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe"]
-GET_A_BROWSER = ("install Chromium or Google Chrome (Debian/Ubuntu: `sudo apt-get install "
-                 "chromium`; macOS/Windows: https://www.google.com/chrome/), or point "
-                 "CS239_BROWSER at one, then run `python -m cs239.tools.submit` again")
 
 
 class Refused(Exception):
@@ -105,13 +95,10 @@ MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
 
 
 def renders_math():
-    """Whether the PDF typesets TeX math: the PDF module (cs239/pdf.py, when there is one) says
-    so with RENDERS_MATH; nbconvert's HTML printed by the browser offline shows raw TeX."""
-    try:
-        from cs239 import pdf
-    except ImportError:
-        return False
-    return bool(getattr(pdf, "RENDERS_MATH", False))
+    """Whether the PDF typesets TeX math: cs239/pdf.py does when the MathJax that
+    jupyter-server-mathjax ships is installed (offline, nbconvert's HTML shows raw TeX)."""
+    from cs239 import pdf
+    return pdf.local_mathjax() is not None
 
 
 def math_warning(notebooks):
@@ -134,85 +121,6 @@ def math_warning(notebooks):
     return ("the PDF shows the math of %s as raw TeX ($...$), not typeset; the graders also read "
             "the notebooks themselves, so nothing is lost, but check the PDF reads well"
             % ", ".join(found))
-
-
-def find_browser():
-    env = os.environ.get("CS239_BROWSER")
-    if env:
-        return env if (Path(env).is_file() or shutil.which(env)) else None
-    for name in BROWSERS:
-        found = shutil.which(name) or (name if os.path.isabs(name) and Path(name).is_file()
-                                       else None)
-        if found:
-            return found
-    return None
-
-
-def merged_notebook(paths):
-    """One notebook with all of paths, each starting on a new page under its file name."""
-    import nbformat
-
-    merged = None
-    for k, path in enumerate(paths):
-        nb = nbformat.read(str(path), as_version=4)
-        title = nbformat.v4.new_markdown_cell(
-            ('<div style="page-break-before: always"></div>\n\n' if k else "")
-            + "**%s**" % Path(path).name)
-        if merged is None:
-            merged = copy.deepcopy(nb)
-            merged.cells = [title] + merged.cells
-        else:
-            merged.cells += [title] + nb.cells
-    for i, cell in enumerate(merged.cells):        # ids must be unique in one notebook
-        cell["id"] = "cell-%d" % i
-    return merged
-
-
-def notebooks_to_html(paths, html_path):
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(merged_notebook(paths))
-    Path(html_path).write_text(body, encoding="utf-8")
-
-
-def html_to_pdf(browser, html_path, pdf_path, timeout=240):
-    """Print html_path to pdf_path with headless Chromium/Chrome; return None or an error."""
-    with tempfile.TemporaryDirectory(prefix="cs239-browser-") as profile:
-        cmd = [browser, "--headless", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               "--no-default-browser-check", "--user-data-dir=%s" % profile,
-               "--run-all-compositor-stages-before-draw", "--virtual-time-budget=20000",
-               "--no-pdf-header-footer", "--print-to-pdf=%s" % pdf_path,
-               Path(html_path).resolve().as_uri()]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            cmd.insert(1, "--no-sandbox")      # Chromium refuses to run as root otherwise
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return "the browser did not finish within %d s" % timeout
-        except OSError as e:
-            return "cannot start %s: %s" % (browser, e)
-    if not Path(pdf_path).is_file() or Path(pdf_path).stat().st_size == 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return "the browser wrote no PDF (exit code %s): %s" % (proc.returncode, last[:200])
-    return None
-
-
-def build_pdf(notebooks, pdf_path):
-    """Write the PDF of the notebooks; return (True, how) or (False, why not + what to do)."""
-    browser = find_browser()
-    if not browser:
-        return False, "no PDF: no Chromium or Chrome browser found; " + GET_A_BROWSER
-    with tempfile.TemporaryDirectory(prefix="cs239-pdf-") as tmp:
-        html = Path(tmp) / (Path(PDF_NAME).stem + ".html")
-        try:
-            notebooks_to_html(notebooks, html)
-        except Exception as e:                     # nbconvert missing or a damaged notebook
-            return False, "no PDF: converting the notebooks to HTML failed: %s" % e
-        error = html_to_pdf(browser, html, pdf_path)
-    if error:
-        return False, "no PDF: %s; %s" % (error, GET_A_BROWSER)
-    return True, "printed by %s" % Path(browser).name
 
 
 def _size(n):
