@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from autograder.runtime import TEMP_DIRS  # noqa: E402
+from autograder.sandbox.runtime import TEMP_DIRS  # noqa: E402
 from build_submissions import (REPO, TcpListener, copy_suites, grade,  # noqa: E402
                                make_submission, outputs, results, scores, skip_without_netns)
 
@@ -77,7 +77,7 @@ def attacks(out, suites, port=0):
             "    except OSError:\n        pass\n" + CORRECT, None),
         "reads_reference": (
             "def affine_forward(x, w, b):\n    ns = {}\n"
-            f"    open({str(REPO / 'autograder' / 'sandbox.py')!r}).read()\n"
+            f"    open({str(REPO / 'autograder' / 'sandbox' / 'client.py')!r}).read()\n"
             f"    exec(open({str(REPO / 'cs239' / 'layers.py')!r}).read(), ns)\n"
             "    return ns['affine_forward'](x, w, b)\n", STUB),
         # Scores only if it can connect somewhere: with no network it earns what a stub earns.
@@ -172,7 +172,7 @@ def test_no_submission_is_affected_by_the_others(hostile_batch):
     assert full == 10.0
     assert results(out, "victim_last")["score"] == full
     assert not (out / "fake").exists()
-    assert (suites / "check_small.py").exists() and (REPO / "autograder" / "sandbox.py").exists()
+    assert (suites / "check_small.py").exists() and (REPO / "autograder" / "sandbox" / "client.py").exists()
     assert "cs239" not in (root / "victim" / "two_layer_net_best.npz").name or \
         not (root / "victim" / "two_layer_net_best.npz").exists()
 
@@ -220,7 +220,7 @@ def test_worker_has_no_network(hostile_batch, listener):
 
 def test_user_mode_hostile_subset(tmp_path):
     """The non-root mode keeps the process-level guarantees (exits, hangs, memory, output,
-    orphans); it does not claim file-system protection (see autograder/sandbox.py)."""
+    orphans); it does not claim file-system protection (see autograder/sandbox/README.md)."""
     out = tmp_path / "out"
     table = attacks(out, tmp_path)
     names = ["os_exit_at_import", "os_exit_in_function", "ignores_sigterm", "huge_memory",
@@ -244,7 +244,7 @@ def test_worker_process_runs_as_its_user_with_or_without_network(netns):
     """as_isolated_worker: the slot's user and no groups either way; no network with netns,
     the network (the fallback on machines that refuse namespaces) without."""
     import subprocess
-    from autograder import runtime
+    from autograder.sandbox import runtime
     if netns:
         skip_without_netns()
     (slot, lock), = runtime.acquire_slots("root", 1)
