@@ -50,7 +50,7 @@ def fingerprint(suites, limits, extra=""):
     """Changes whenever anything that decides a grade changes (suites, grader, reference)."""
     h = hashlib.sha256(R.GRADER_VERSION.encode() + json.dumps(asdict(limits)).encode()
                        + extra.encode())
-    for base, pattern in ((Path(suites), "**/*.py"), (REPO / "autograder", "*.py"),
+    for base, pattern in ((Path(suites), "**/*.py"), (REPO / "autograder", "**/*.py"),
                           (REPO / "cs239", "**/*.py")):
         for p in sorted(base.glob(pattern)):
             if "__pycache__" not in p.parts:

@@ -91,6 +91,11 @@ def attacks(out, suites, port=0):
             "        try:\n            os.makedirs(d + '/cs239-leftover/sub', exist_ok=True)\n"
             "            open(d + '/cs239-leftover-file', 'w').write('x')\n"
             "        except OSError:\n            pass\n" + CORRECT, None),
+        # SysV IPC objects any user could open (mode 666)
+        "leaves_ipc_objects": (
+            "def affine_forward(x, w, b):\n    import ctypes\n    libc = ctypes.CDLL(None)\n"
+            "    libc.shmget(0, 4096, 0o1666)\n    libc.semget(0, 1, 0o1666)\n"
+            "    libc.msgget(0, 0o1666)\n" + CORRECT, None),
         "escapes_with_setsid": (
             "def affine_forward(x, w, b):\n    import os, time\n"
             "    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
@@ -204,12 +209,28 @@ def test_attacks_on_the_fork_server_cost_only_the_attacker(hostile_batch):
                t["output"].startswith("not scored") for t in r["tests"]), r["tests"]
 
 
+def _worker_ipc_objects():
+    """SysV IPC objects (host namespace) owned by a slot user."""
+    import pwd
+    uids = {p.pw_uid for p in pwd.getpwall() if p.pw_name.startswith("cs239-w")}
+    found = []
+    for kind in ("shm", "sem", "msg"):
+        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        for ln in lines[1:]:
+            row = dict(zip(lines[0].split(), ln.split()))
+            if int(row["uid"]) in uids:
+                found.append((kind, row))
+    return found
+
+
 @ROOT_ONLY
 def test_nothing_outlives_grading(hostile_batch):
     assert _orphans() == []
+    assert "/run/lock" in TEMP_DIRS
     for d in TEMP_DIRS:
         assert not os.path.exists(d + "/cs239-leftover-file"), d
         assert not os.path.exists(d + "/cs239-leftover"), d
+    assert _worker_ipc_objects() == []
 
 
 @ROOT_ONLY
