@@ -57,7 +57,7 @@ def run(req):
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
-    from jupyter_client import KernelManager
+    from jupyter_client import AsyncKernelManager
 
     home = os.getcwd()
     work = os.path.join(home, "nb")
@@ -83,7 +83,7 @@ def run(req):
             {"status": "failed", "ename": str(content.get("ename", ""))[:200],
              "evalue": str(content.get("evalue", ""))[:2000]})
 
-    km = KernelManager(kernel_name="cs239", transport="ipc", ip=os.path.join(home, "k"))
+    km = AsyncKernelManager(kernel_name="cs239", transport="ipc", ip=os.path.join(home, "k"))
     client = NotebookClient(
         nb, km=km, timeout=req["timeout"], allow_errors=True, interrupt_on_timeout=True,
         error_on_timeout={"ename": "CellTimeout", "evalue": "timed out"},
