@@ -64,7 +64,7 @@ class Runtime:
 
 
 def _runtime_key():
-    import numpy as np     # here, not at the top: kernel.py imports this module per kernel
+    import numpy as np     # here, not at the top: only the runtime key needs it
     h = hashlib.sha256()
     for f in UNTRUSTED_FILES:
         h.update((HERE / f).read_bytes())
