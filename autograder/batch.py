@@ -125,7 +125,7 @@ def grade_one(ctx, src, stem, slot, index):
         report_path = job / "report.json"
         cfg = dict(submission=str(root), scratch=str(scratch), suites=str(ctx.suites),
                    runtime=asdict(rt), limits=asdict(ctx.limits), out=str(report_path),
-                   repo=str(REPO), job=str(job),
+                   repo=str(REPO), job=str(job), parent=os.getpid(),
                    notebooks=dict(source=str(SOURCE), site=ctx.site) if ctx.n_notebooks else None)
         (job / "judge.json").write_text(json.dumps(cfg))
         report = _run_judge(ctx, job, rt, log)

@@ -72,7 +72,10 @@ def main(argv=None):
 
     from .plugin import GradingPlugin
     from .sandbox import Runtime, harden_trusted_process, limits_from_dict
+    from .sandbox.runtime import die_with_parent
 
+    if cfg.get("parent"):
+        die_with_parent(cfg["parent"])
     harden_trusted_process()
     suites = Path(cfg["suites"]).resolve()
     limits = limits_from_dict(cfg.get("limits", {}))

@@ -48,6 +48,14 @@ def harden_trusted_process():
     _libc.prctl(36, 1, 0, 0, 0)    # PR_SET_CHILD_SUBREAPER = 1
 
 
+def die_with_parent(parent):
+    """SIGKILL this process when its parent (pid PARENT, the orchestrator) dies: a judge must
+    not outlive its run, or its final clear of the slot user would hit the next run's workers."""
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)     # PR_SET_PDEATHSIG
+    if os.getppid() != parent:                  # it died before we asked
+        os._exit(1)
+
+
 # ------------------------------------------------------------------------------- runtime
 
 @dataclass
