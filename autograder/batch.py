@@ -182,7 +182,7 @@ def _run_judge(ctx, job, rt, log):
         if rt.uid is not None:
             clear_user(rt.uid)
     try:
-        log.append(read_capped(job / "judge.out", 1 << 30, "judge output")[-JUDGE_OUTPUT_CAP:]
+        log.append(read_capped(job / "judge.out", 64 << 20, "judge output")[-JUDGE_OUTPUT_CAP:]
                    .decode("utf-8", "replace"))
         return json.loads(read_capped(report_path, 256 << 20, "report")) if code == 0 else None
     except (OSError, ValueError) as e:

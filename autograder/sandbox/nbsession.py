@@ -144,7 +144,8 @@ def run_notebook(rt, site, submission, cells, workdir, cell_timeout, seconds, me
         mine.settimeout(max(1.0, deadline - time.monotonic()))
         mine.sendall(struct.pack("<Q", len(data)) + data)
         reply = _receive(mine, deadline)
-    except (OSError, socket.timeout):
+    except (OSError, socket.timeout, subprocess.SubprocessError) as e:
+        os.write(logfd, f"grader: the runner could not be run: {e!r}\n".encode())
         reply = None
     finally:
         mine.close()
@@ -153,7 +154,7 @@ def run_notebook(rt, site, submission, cells, workdir, cell_timeout, seconds, me
         if proc is not None:
             _kill(rt, proc)
         try:
-            log = read_capped(logpath, 1 << 30, "the runner's log")[-LOG_CAP:]
+            log = read_capped(logpath, 64 << 20, "the runner's log")[-LOG_CAP:]
             log = log.decode("utf-8", "replace")
         except OSError as e:
             log = f"(runner log unreadable: {e})"
