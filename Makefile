@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs its helpers (alembic, jupyter) through PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test bench release clean
+.PHONY: venv demo test test-fast bench release clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# The quick tier (about a minute): package, stubify, manifest, leak check, suites in-process.
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile -m "fast and not slow"
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 from pathlib import Path
 
+from cs239.tools import manifest
+
 from . import results as R
 from .sandbox import (Limits, SandboxError, acquire_slots, clear_user, harden_trusted_process,
                       prepare_runtime, protect, read_capped, sandbox_mode)
@@ -30,7 +32,7 @@ from .submission import (BadSubmission, check_notebooks, content_hash, set_worke
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SUITES = REPO / "autograder" / "suites"
-SOURCE = REPO / "source" / "hw3"
+SOURCE = REPO / "source" / manifest.NAME       # the master notebooks
 JUDGE_OUTPUT_CAP = 200000
 
 

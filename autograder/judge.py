@@ -29,6 +29,7 @@ def grade_notebooks(cfg, rt, limits, log):
     """Each master notebook on its own: its cells run in the sandbox (a fresh runner, kernel
     and working copy each), points from the master copy."""
     from .notebook_grading import BadNotebook, cells_to_run, master_plan, score
+    from .notebook_parameters import kernel_arguments
     from .sandbox.nbsession import run_notebook
     from .sandbox.runtime import read_capped
     nb = cfg["notebooks"]
@@ -48,7 +49,7 @@ def grade_notebooks(cfg, rt, limits, log):
             reply, runner_log = run_notebook(
                 rt, nb["site"], sub, cells, Path(cfg["job"]) / f"nb{i}",
                 limits.notebook_cell_seconds, limits.notebook_seconds, limits.memory_bytes,
-                limits.fsize_bytes, limits.nproc)
+                limits.fsize_bytes, limits.nproc, kernel_arguments())
             log.append(f"{name}: notebook runner log (tail):\n{runner_log}")
         tests += score(name, master, reply, limits.notebook_cell_seconds, log, problem)
     return tests

@@ -1,5 +1,5 @@
 """Notebook autograded cells, graded like nbgrader's autograde but with every point decided on the
-trusted side from the master copy (``source/hw3``), never from anything a submission produces.
+trusted side from the master copy (``source/<assignment>``), never from anything a submission produces.
 
 Per notebook, in the judge:
 1. ``master_plan``: from the master notebook, the cells nbgrader locks (their source replaces the

@@ -1,5 +1,5 @@
 """pytest plugin run by the judge: fixtures ``student``, ``ref``, ``submission_dir``, the
-``graded`` marker, and scoring (see /tmp/grader_contract.md, mirrored in autograder/README.md).
+``graded`` marker, and scoring (the contract is in autograder/README.md).
 
 Only the AssertionError message (pytest runs with ``--assert=plain``, so no introspection of suite
 code), a StudentFault description or a skip reason ever reaches the student. Anything else is a

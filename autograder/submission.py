@@ -13,13 +13,15 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from cs239.tools import manifest
+
 MAX_FILES = 2000
 MAX_TOTAL = 300 * 2**20     # bytes once unpacked
 MAX_FILE = 200 * 2**20
 MAX_RATIO = 200             # uncompressed / compressed, per member above 1 MiB
 JUNK = {"__MACOSX", ".DS_Store", "__pycache__", ".ipynb_checkpoints", ".git", "Thumbs.db"}
-NOTEBOOKS = ("TwoLayerNet.ipynb", "FullyConnectedNets.ipynb", "Backprop.ipynb")
-MODELS = ("two_layer_net_best.npz", "fc_net_best.npz")
+NOTEBOOKS = manifest.NOTEBOOKS     # the layout of a submission: the assignment manifest's
+MODELS = tuple(manifest.MODELS)
 
 
 class BadSubmission(Exception):
@@ -88,7 +90,7 @@ def unpack(src, dest):
     elif src.is_file():
         if not zipfile.is_zipfile(src):
             raise BadSubmission(f"{src.name} is not a zip file (submit the .zip made by "
-                                "`python -m cs239.submit`, or a folder)")
+                                "`python -m cs239.tools.submit`, or a folder)")
         _extract_zip(src, dest)
     else:
         raise BadSubmission(f"{src} does not exist")

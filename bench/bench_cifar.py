@@ -1,7 +1,7 @@
 """The two HW3 notebooks end to end on the real CIFAR-10, at homework scale (their defaults).
 
-Each master notebook (source/hw3) runs top to bottom with the reference solution in a
-temporary copy, through tools.notebooks.run_notebook. Reported per notebook: wall time, the
+Each master notebook (source/<assignment>) runs top to bottom with the reference solution in a
+temporary copy, through tools.notebook_runner.run_notebook. Reported per notebook: wall time, the
 final validation and test accuracies it prints (``Final validation accuracy: ...``), whether
 all its printed checks hold, the CPU time of its kernel (a guide when the machine is busy:
 on an idle 2-core machine the wall time lies between half of it and all of it), and the
@@ -24,8 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from cs239.tools.manifest import NAME
+
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "source" / "hw3"
+SOURCE = ROOT / "source" / NAME
 SHARED = [ROOT.parent / "shared" / "cifar10", Path("/work/shared/cifar10")]
 TARGETS = {  # notebook: (validation accuracy target, seconds target)
     "TwoLayerNet": (0.50, 600.0),
@@ -74,7 +76,7 @@ def find_real_cifar10():
 
 def run_one(name, data_dir, keep=None):
     """Run one notebook at homework scale; returns its result row."""
-    from tools.notebooks import NotebookCellError, export_html, extract_checks, \
+    from tools.notebook_runner import NotebookCellError, export_html, extract_checks, \
         extract_metrics, run_notebook
     import nbformat
 

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cs239.tools.manifest import NAME
+
 REPO = Path(__file__).resolve().parent.parent
 REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*\n",
                     re.S | re.M)
@@ -90,30 +92,28 @@ def grade(subs, out, jobs, notebooks=False):
 def nbgrader_autograde(root, n_students):
     """Seconds of one `nbgrader autograde` run over the master notebooks as submitted by
     N_STUDENTS identical students with the reference package (no isolation)."""
-    notebooks = sorted((REPO / "source" / "hw3").glob("*.ipynb"))
-    if not notebooks:
-        raise FileNotFoundError("no notebooks in source/hw3 yet")
+    notebooks = sorted((REPO / "source" / NAME).glob("*.ipynb"))
     course = root / f"course{n_students}"
-    (course / "source" / "hw3").mkdir(parents=True)
+    (course / "source" / NAME).mkdir(parents=True)
     for nb in notebooks:
-        shutil.copy(nb, course / "source" / "hw3")
+        shutil.copy(nb, course / "source" / NAME)
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.root = %r\nc.CourseDirectory.course_id = 'bench'\n"
         "c.CourseDirectory.db_url = 'sqlite:///%s/gradebook.db'\nc.Execute.timeout = 1800\n"
         % (str(course), str(course)))
     nbgrader = [sys.executable, "-m", "nbgrader"]
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-    subprocess.run(nbgrader + ["generate_assignment", "hw3", "--force"], cwd=course, env=env,
+    subprocess.run(nbgrader + ["generate_assignment", NAME, "--force"], cwd=course, env=env,
                    check=True, capture_output=True)
     for s in range(n_students):
-        dest = course / "submitted" / f"student{s}" / "hw3"
-        shutil.copytree(course / "source" / "hw3", dest)
+        dest = course / "submitted" / f"student{s}" / NAME
+        shutil.copytree(course / "source" / NAME, dest)
         shutil.copytree(REPO / "cs239", dest / "cs239",
                         ignore=shutil.ignore_patterns("__pycache__"))
         subprocess.run(nbgrader + ["db", "student", "add", f"student{s}"], cwd=course,
                        env=env, check=True, capture_output=True)
     t0 = time.perf_counter()
-    p = subprocess.run(nbgrader + ["autograde", "hw3"], cwd=course, env=env,
+    p = subprocess.run(nbgrader + ["autograde", NAME], cwd=course, env=env,
                        capture_output=True, text=True)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
@@ -128,7 +128,7 @@ def reference_with_notebooks(root, n):
         d = root / f"nbref{i}"
         shutil.copytree(REPO / "cs239", d / "cs239",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for nb in sorted((REPO / "source" / "hw3").glob("*.ipynb")):
+        for nb in sorted((REPO / "source" / NAME).glob("*.ipynb")):
             shutil.copy(nb, d)
         subs.append(d)
     return subs
@@ -172,7 +172,7 @@ def main():
                   f"speed-up {base / dt:.2f}x")
         # Notebooks: the same submissions (reference package, master notebooks) both ways;
         # per-submission cost from runs over 1 and 3, so one-off set-up is not counted in it.
-        notebooks = sorted((REPO / "source" / "hw3").glob("*.ipynb"))
+        notebooks = sorted((REPO / "source" / NAME).glob("*.ipynb"))
         if notebooks:
             nbsubs = reference_with_notebooks(root, 3)
             rows.append(per_extra_submission(

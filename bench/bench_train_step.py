@@ -1,17 +1,18 @@
-"""Training step of the reference FullyConnectedNet against the same network in PyTorch eager.
+"""Training step of FullyConnectedNet in numpy against the same network in PyTorch eager.
 
-One step = loss + gradients + an Adam update of every parameter: ``model.loss(X, y)`` then
-``cs239.optim.adam`` per parameter on the numpy side; forward, ``loss.backward()`` and
-``torch.optim.Adam.step()`` on the torch side. Same initial weights, same data, float32,
-softmax cross-entropy plus 0.5 * reg * sum(W**2) over the weight matrices, on the CPU with the
-same number of threads for both libraries. Reported: median ms/step of each and the ratio
-numpy/torch (target <= 1.0), measured in the same run with the two libraries in alternating
-blocks (a pause between blocks lets each library's spinning worker threads go to sleep before
-the other one runs), after a warm-up. The step-0 losses are compared once as a sanity check.
+One step = loss + gradients + an Adam update of every parameter. Two numpy steps: the reference
+(``model.loss(X, y)`` then ``cs239.optim.adam``, the textbook forms students write) and the
+tuned forms of bench/tuned.py (Adam's bias corrections folded into scalars, no dX for layer 1,
+np.vdot for the penalty); the torch side is forward, ``loss.backward()`` and
+``torch.optim.Adam.step()``. Same initial weights, same data, float32, softmax cross-entropy plus
+0.5 * reg * sum(W**2) over the weight matrices, on the CPU with the same number of threads for
+both libraries. Reported: median ms/step of each and the ratios reference/torch and tuned/torch
+(target <= 1.0), measured in the same run in alternating blocks (a pause between blocks lets
+each library's spinning worker threads go to sleep before the other one runs), after a
+warm-up. The step-0 losses are compared once as a sanity check.
 
     python -m bench train_step                       # through the runner (make bench)
-    python -m bench.bench_train_step --profile       # also: where the numpy step spends time
-    python -m bench.bench_train_step --experiments   # also: the textbook forms, measured
+    python -m bench.bench_train_step --profile       # also: where the reference step spends time
 
 BENCH_THREADS=1 sets the number of threads of both libraries (default 2).
 Needs torch (benchmark only, never a project dependency):
@@ -25,6 +26,7 @@ import time
 
 import numpy as np
 
+from bench.tuned import adam_tuned, fc_loss_tuned
 from cs239.classifiers import FullyConnectedNet
 from cs239.optim import adam
 
@@ -99,12 +101,28 @@ class NumpyStep:
         self.model, self.X, self.y = model, X, y
         self.configs = {p: {"learning_rate": LR} for p in model.params}
 
+    def loss(self):
+        return self.model.loss(self.X, self.y)
+
+    def rule(self, w, dw, config):
+        return adam(w, dw, config)
+
     def __call__(self):
-        loss, grads = self.model.loss(self.X, self.y)
+        loss, grads = self.loss()
         params = self.model.params
         for p in params:
-            params[p], self.configs[p] = adam(params[p], grads[p], self.configs[p])
+            params[p], self.configs[p] = self.rule(params[p], grads[p], self.configs[p])
         return float(loss)
+
+
+class TunedStep(NumpyStep):
+    """The same step with the tuned forms of bench/tuned.py."""
+
+    def loss(self):
+        return fc_loss_tuned(self.model, self.X, self.y)
+
+    def rule(self, w, dw, config):
+        return adam_tuned(w, dw, config)
 
 
 class TorchStep:
@@ -184,24 +202,28 @@ def main():
 
     rows = []
     for hidden_dims, batch in CASES:
-        model, X, y = make_problem(hidden_dims, batch)
-        np_step = NumpyStep(model, X, y)
-        t_step = TorchStep(torch, model, X, y)
-        loss_np, loss_t = np_step(), t_step()  # step 0, from identical weights
-        rel = abs(loss_np - loss_t) / abs(loss_t)
-        sane = rel < 1e-5
-        times = time_alternating({"numpy": np_step, "torch": t_step})
-        (med_np, min_np), (med_t, min_t) = times["numpy"], times["torch"]
-        row = {"case": _case_name(hidden_dims, batch), "numpy_ms": med_np * 1e3,
-               "torch_ms": med_t * 1e3, "ratio": med_np / med_t,
-               "ratio_of_mins": min_np / min_t, "loss0_numpy": loss_np, "loss0_torch": loss_t,
-               "loss0_ok": sane, "kernel": info["kernel"], "threads": THREADS,
-               "load": round(os.getloadavg()[0], 1)}
-        print("%-32s numpy %8.2f ms/step  torch %8.2f ms/step  ratio numpy/torch %.2f "
-              "(target <= 1.0; ratio of minima %.2f)  step-0 loss %.6f vs %.6f %s"
-              % (row["case"], row["numpy_ms"], row["torch_ms"], row["ratio"],
-                 row["ratio_of_mins"], loss_np, loss_t, "ok" if sane else "MISMATCH"),
-              flush=True)
+        # each step trains its own copy of the same network
+        steps = {"reference": NumpyStep(*make_problem(hidden_dims, batch)),
+                 "tuned": TunedStep(*make_problem(hidden_dims, batch)),
+                 "torch": TorchStep(torch, *make_problem(hidden_dims, batch))}
+        loss0 = {name: step() for name, step in steps.items()}  # step 0, identical weights
+        sane = all(abs(loss0[n] - loss0["torch"]) < 1e-5 * abs(loss0["torch"])
+                   for n in ("reference", "tuned"))
+        times = time_alternating(steps)
+        med = {name: t[0] * 1e3 for name, t in times.items()}
+        row = {"case": _case_name(hidden_dims, batch), "reference_ms": med["reference"],
+               "tuned_ms": med["tuned"], "torch_ms": med["torch"],
+               "ratio": med["reference"] / med["torch"],
+               "ratio_tuned": med["tuned"] / med["torch"],
+               "ratio_of_mins": times["reference"][1] / times["torch"][1],
+               "loss0_reference": loss0["reference"], "loss0_tuned": loss0["tuned"],
+               "loss0_torch": loss0["torch"], "loss0_ok": sane, "kernel": info["kernel"],
+               "threads": THREADS, "load": round(os.getloadavg()[0], 1)}
+        print("%-32s reference %8.2f  tuned %8.2f  torch %8.2f ms/step; ratio to torch: "
+              "reference %.2f, tuned %.2f (target <= 1.0)  step-0 losses %.6f %.6f %.6f %s"
+              % (row["case"], med["reference"], med["tuned"], med["torch"], row["ratio"],
+                 row["ratio_tuned"], loss0["reference"], loss0["tuned"], loss0["torch"],
+                 "ok" if sane else "MISMATCH"), flush=True)
         rows.append(row)
     return rows
 
@@ -251,9 +273,8 @@ def profile(hidden_dims, batch):
         dout = rng.standard_normal((batch, W.shape[1]), dtype=np.float32)
         cache = (acts[i - 1], W, b)
         xT, dT = acts[i - 1].T, dout
-        if i > 1:  # the reference skips layer 1's dx
-            parts.append(("affine_backward L%d  dx=dout@W.T" % i,
-                          _median_ms(lambda: dout @ W.T)))
+        # the reference computes every layer's dx (the tuned form skips layer 1's)
+        parts.append(("affine_backward L%d  dx=dout@W.T" % i, _median_ms(lambda: dout @ W.T)))
         parts.append(("affine_backward L%d  dW=x.T@dout" % i, _median_ms(lambda: xT @ dT)))
         parts.append(("affine_backward L%d  total" % i,
                       _median_ms(lambda c=cache, d=dout: affine_backward(d, c))))
@@ -262,8 +283,8 @@ def profile(hidden_dims, batch):
             parts.append(("relu_backward   L%d" % (i - 1),
                           _median_ms(lambda a=a, d=rng.standard_normal(a.shape, dtype=np.float32):
                                      relu_backward(d, a))))
-    parts.append(("reg: vdot(W, W) + reg*W, all W",
-                  _median_ms(lambda: [(np.vdot(P[k], P[k]), REG * P[k]) for k in P
+    parts.append(("reg: sum(W**2) + reg*W, all W",
+                  _median_ms(lambda: [(np.sum(P[k]**2), REG * P[k]) for k in P
                                       if k.startswith("W")])))
     cfgs = {k: dict(c) for k, c in step.configs.items()}
     grads = {k: rng.standard_normal(v.shape, dtype=np.float32) for k, v in P.items()}
@@ -277,105 +298,12 @@ def profile(hidden_dims, batch):
     return total, parts
 
 
-# ------------------------------------------------------------------ experiments (--experiments)
-# The textbook forms a student writes from the TODOs, which the reference improves on, measured
-# here so that the gain can be re-checked; NOT used by main(). Each gives the reference's losses
-# (to float32 rounding).
-
-def adam_textbook(w, dw, config):
-    """Adam as in its docstring: new arrays for every operation, mt and vt divided out."""
-    b1, b2, t = config.get("beta1", 0.9), config.get("beta2", 0.999), config.get("t", 0) + 1
-    m = b1 * config.get("m", 0) + (1 - b1) * dw
-    v = b2 * config.get("v", 0) + (1 - b2) * (dw * dw)
-    mt, vt = m / (1 - b1**t), v / (1 - b2**t)
-    next_w = w - config.get("learning_rate", 1e-3) * mt / (np.sqrt(vt) + config.get("epsilon", 1e-8))
-    config.update(m=m, v=v, t=t)
-    return next_w, config
-
-
-def fc_loss_textbook(model, X, y, dx_every_layer=True, sum_sq_reg=True):
-    """FullyConnectedNet.loss (relu) with textbook forms: affine_act_backward for every hidden
-    layer (so layer 1's unused dX is computed) and sum(W * W) for the regularization."""
-    from cs239.layer_utils import affine_act_backward, affine_act_forward
-    from cs239.layers import affine_backward, affine_forward, relu_backward, softmax_loss
-
-    P, L = model.params, model.num_layers
-    X = X.astype(model.dtype, copy=False)
-    caches, out = [], X
-    for i in range(1, L):
-        out, cache = affine_act_forward(out, P["W%d" % i], P["b%d" % i], model.activation)
-        caches.append(cache)
-    scores, cache = affine_forward(out, P["W%d" % L], P["b%d" % L])
-    loss, dscores = softmax_loss(scores, y)
-    grads = {}
-    dout, grads["W%d" % L], grads["b%d" % L] = affine_backward(dscores, cache)
-    for i in range(L - 1, 0, -1):
-        if i == 1 and not dx_every_layer:
-            fc_cache, act_cache, _ = caches[0]
-            da = relu_backward(dout, act_cache)
-            grads["W1"], grads["b1"] = X.reshape(X.shape[0], -1).T @ da, da.sum(axis=0)
-        else:
-            dout, grads["W%d" % i], grads["b%d" % i] = affine_act_backward(dout, caches[i - 1])
-    for i in range(1, L + 1):
-        W = P["W%d" % i]
-        loss += 0.5 * model.reg * (np.sum(W * W) if sum_sq_reg else np.vdot(W, W))
-        grads["W%d" % i] += model.reg * W
-    return loss, grads
-
-
-class VariantStep(NumpyStep):
-    def __init__(self, model, X, y, rule=adam, **forms):
-        super().__init__(model, X, y)
-        self.rule, self.forms = rule, forms
-
-    def __call__(self):
-        loss, grads = fc_loss_textbook(self.model, self.X, self.y, **self.forms)
-        params = self.model.params
-        for p in params:
-            params[p], self.configs[p] = self.rule(params[p], grads[p], self.configs[p])
-        return float(loss)
-
-
-def experiments(torch, rounds=7, per_round=3):
-    """Reference step vs the textbook forms vs torch, interleaved round by round."""
-    variants = {
-        "reference": lambda m, X, y: NumpyStep(m, X, y),
-        "textbook adam": lambda m, X, y: VariantStep(m, X, y, rule=adam_textbook,
-                                                     dx_every_layer=False, sum_sq_reg=False),
-        "dX for layer 1 too": lambda m, X, y: VariantStep(m, X, y, sum_sq_reg=False),
-        "sum(W * W) for reg": lambda m, X, y: VariantStep(m, X, y, dx_every_layer=False),
-        "all three textbook": lambda m, X, y: VariantStep(m, X, y, rule=adam_textbook),
-        "torch": lambda m, X, y: TorchStep(torch, m, X, y),
-    }
-    for hidden_dims, batch in CASES:
-        steps, losses = {}, {}
-        for name, make in variants.items():
-            steps[name] = make(*make_problem(hidden_dims, batch))
-            losses[name] = [steps[name]() for _ in range(3)]
-        samples = {name: [] for name in steps}
-        for _ in range(rounds):
-            for name, step in steps.items():
-                samples[name].extend(_sample(step, 1) for _ in range(per_round))
-        med = {name: statistics.median(s) * 1e3 for name, s in samples.items()}
-        print("experiments, %s: median ms/step (min), vs reference, vs torch; losses of the "
-              "first 3 steps" % _case_name(hidden_dims, batch))
-        for name in steps:
-            print("  %-22s %8.2f (%7.2f)  x%.2f  x%.2f  %s"
-                  % (name, med[name], min(samples[name]) * 1e3, med[name] / med["reference"],
-                     med[name] / med["torch"], " ".join("%.6f" % v for v in losses[name])))
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--profile", action="store_true",
                         help="also print where the numpy step spends its time")
-    parser.add_argument("--experiments", action="store_true",
-                        help="also time the textbook forms that the reference improves on")
     args = parser.parse_args()
     main()
     if args.profile:
         for hd, bs in CASES:
             profile(hd, bs)
-    if args.experiments:
-        import torch
-        experiments(torch)

@@ -125,20 +125,11 @@ def adam(w, dw, config=None):
     ### BEGIN SOLUTION
     beta1, beta2 = config["beta1"], config["beta2"]
     t = config["t"] + 1
-    m = beta1 * config["m"]  # a new array (the caller's m is left as it was), then updated
-    m += (1 - beta1) * dw  # in place: one temporary array fewer than m = a + b
-    v = beta2 * config["v"]
-    v += (1 - beta2) * (dw * dw)
-    # The bias corrections are scalars, so fold them into the step size and epsilon
-    # (Kingma & Ba, end of Section 2): lr * mt / (sqrt(vt) + eps) equals
-    # lr * (sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)) with c1 = 1 - beta1**t,
-    # c2 = 1 - beta2**t, without two more passes over arrays the size of w.
-    c1, sqrt_c2 = 1 - beta1**t, (1 - beta2**t) ** 0.5
-    denom = np.sqrt(v)
-    denom += config["epsilon"] * sqrt_c2
-    step = m / denom
-    step *= config["learning_rate"] * sqrt_c2 / c1
-    next_w = w - step
+    m = beta1 * config["m"] + (1 - beta1) * dw
+    v = beta2 * config["v"] + (1 - beta2) * dw**2
+    mt = m / (1 - beta1**t)
+    vt = v / (1 - beta2**t)
+    next_w = w - config["learning_rate"] * mt / (np.sqrt(vt) + config["epsilon"])
     config.update(m=m, v=v, t=t)
     ### END SOLUTION
     return next_w, config

@@ -1,4 +1,6 @@
-"""Shared fixtures for the tests (keep this file small: helpers own their own test files)."""
+"""Shared fixtures for the tests. Helpers live in modules of their own (tests/course_fixture.py,
+tests/autograder_fixtures/), imported as tests.<module> (pyproject sets pythonpath); test modules
+never import each other."""
 import numpy as np
 import pytest
 
@@ -21,10 +23,14 @@ def restore_global_seed():
 def listener():
     """A TCP server on 127.0.0.1 counting the connections it accepts (one per test module):
     sandboxed student code must never reach it."""
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-    from build_submissions import TcpListener
+    from tests.autograder_fixtures.build_submissions import TcpListener
     server = TcpListener()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A small nbgrader course tree (tests/course_fixture.py), one per test module."""
+    from tests.course_fixture import make_course
+    return make_course(tmp_path_factory.mktemp("course"))

@@ -2,18 +2,15 @@
 scoring, messages, bad input, resumability, jobs, grades.csv, both sandbox modes."""
 import csv
 import io
-import json
 import os
 import stat
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from build_submissions import (grade, make_submission, outputs, results,  # noqa: E402
-                               scores)
+from tests.autograder_fixtures.build_submissions import (grade, make_submission, outputs,
+                                                         results, scores)
 
 STUB = 'def affine_forward(x, w, b):\n    raise NotImplementedError("fill me in")\n'
 FULL = 11.0 - 1.0      # the fixture suite's points, minus the skipped best-model test
@@ -201,7 +198,7 @@ def test_killed_batch_loses_nothing_already_graded(tmp_path):
     import signal
     import subprocess
     import time
-    from build_submissions import FIXTURE_SUITES, REPO
+    from tests.autograder_fixtures.build_submissions import FIXTURE_SUITES, REPO
     a = make_submission(tmp_path, "a")
     slow = make_submission(tmp_path, "slow", {"layers.py": "def affine_forward(x, w, b):\n"
                                                            "    while True:\n        pass"})

@@ -6,10 +6,9 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from build_submissions import FIXTURE_SUITES, REPO, make_submission  # noqa: E402
+from cs239.tools import manifest
+from tests.autograder_fixtures.build_submissions import FIXTURE_SUITES, REPO, make_submission
 
 
 def test_bundle_runs_and_writes_valid_results(tmp_path):
@@ -24,8 +23,8 @@ def test_bundle_runs_and_writes_valid_results(tmp_path):
                 "autograder/suites/__init__.py", "autograder/suites/check_small.py",
                 "cs239/layers.py"} <= names
         assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
-        masters = sorted(p.name for p in (REPO / "source" / "hw3").glob("*.ipynb"))
-        assert {f"source/hw3/{m}" for m in masters} <= names
+        masters = sorted(p.name for p in (REPO / "source" / manifest.NAME).glob("*.ipynb"))
+        assert {f"source/{manifest.NAME}/{m}" for m in masters} <= names
         reqs = z.read("requirements.txt").decode()
         assert "numpy==" in reqs and "pytest==" in reqs
         assert z.getinfo("run_autograder").external_attr >> 16 & 0o111

@@ -2,15 +2,14 @@
 Each must earn exactly what its honest counterpart earns, and never affect the others graded in
 the same batch (run with --jobs 2, an honest reference submission graded alongside)."""
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from autograder.sandbox.runtime import TEMP_DIRS  # noqa: E402
-from build_submissions import (REPO, TcpListener, copy_suites, grade,  # noqa: E402
-                               make_submission, outputs, results, scores, skip_without_netns)
+from autograder.sandbox.runtime import TEMP_DIRS
+from tests.autograder_fixtures.build_submissions import (REPO, TcpListener, copy_suites, grade,
+                                                         make_submission, outputs, results,
+                                                         scores, skip_without_netns)
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="root sandbox mode needs root")
 

@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from build_submissions import REPO, make_submission, results  # noqa: E402
+from tests.autograder_fixtures.build_submissions import REPO, make_submission, results
 
 SUITES = REPO / "autograder" / "suites"
 LIMIT_KIB = 512 * 1024

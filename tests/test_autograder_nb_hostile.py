@@ -10,14 +10,12 @@ import os
 import pwd
 import re
 import stat
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "autograder_fixtures"))
-from build_submissions import REPO, grade, make_submission, results  # noqa: E402
+from tests.autograder_fixtures.build_submissions import REPO, grade, make_submission, results
 
 MASTER = REPO / "source" / "hw3" / "Backprop.ipynb"
 pytestmark = [

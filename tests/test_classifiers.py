@@ -10,7 +10,7 @@ from cs239.classifiers import FullyConnectedNet, TwoLayerNet
 from cs239.gradient_check import eval_numerical_gradient, rel_error
 from cs239.solver import Solver
 
-pytestmark = pytest.mark.usefixtures("restore_global_seed")
+pytestmark = [pytest.mark.fast, pytest.mark.usefixtures("restore_global_seed")]
 
 
 # ================================================================ helpers (independent code)

@@ -2,12 +2,14 @@
 end to end, and its gradebook ranks the planted mistakes where they belong."""
 import csv
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from cs239.tools import manifest
 from tools import demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,13 +32,24 @@ def gradebook(tmp_path_factory):
                        capture_output=True, text=True, timeout=1200)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     rows = csv.DictReader(io.StringIO((out / "grades" / "grades.csv").read_text()))
-    return {r["submission"]: r for r in rows}
+    return {r["submission"]: r for r in rows}, out / "grades"
 
 
 def test_demo_grades_reference_bugs_and_untouched_release(gradebook):
+    gradebook, grades = gradebook
     total = {name: float(r["total"]) for name, r in gradebook.items()}
     assert set(total) == {"reference", "untouched-release", *TARGETS}
     assert total["untouched-release"] == 0
     for bug, graded_name in TARGETS.items():
         assert 0 < total[bug] < total["reference"], bug
         assert float(gradebook[bug][graded_name]) < float(gradebook["reference"][graded_name])
+
+
+def test_reference_notebooks_earn_every_autograded_point(gradebook):
+    """The notebooks are re-run in the sandboxed kernel at the quick sizes (the parameters hook)
+    and the reference passes every autograded cell."""
+    _, grades = gradebook
+    tests = json.loads((grades / "reference" / "results.json").read_text())["tests"]
+    cells = [t for t in tests if t["name"].split(": ", 1)[0] in manifest.NOTEBOOKS]
+    assert cells and all(t["score"] == t["max_score"] > 0 for t in cells), [
+        (t["name"], t["output"]) for t in cells if t["score"] < t["max_score"]]

@@ -6,6 +6,8 @@ import pytest
 from cs239.gradient_check import (eval_numerical_gradient, eval_numerical_gradient_array,
                                   grad_check_sparse, rel_error)
 
+pytestmark = pytest.mark.fast
+
 
 def _away_from_zero(rng, shape):
     """|x| in [0.5, 2]: relative errors are then dominated by the O(h^2) truncation error."""

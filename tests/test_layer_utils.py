@@ -7,6 +7,8 @@ from cs239.gradient_check import eval_numerical_gradient_array, rel_error
 from cs239.layer_utils import (ACTIVATIONS, affine_act_backward, affine_act_forward,
                                affine_relu_backward, affine_relu_forward)
 
+pytestmark = pytest.mark.fast
+
 
 def _act(name, a):
     return np.maximum(a, 0) if name == "relu" else a / (1 + np.exp(-a))

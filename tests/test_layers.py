@@ -11,6 +11,8 @@ from cs239.gradient_check import eval_numerical_gradient, eval_numerical_gradien
 from cs239.layers import (affine_backward, affine_forward, relu_backward, relu_forward,
                           softmax_loss, svm_loss, swish_backward, swish_forward)
 
+pytestmark = pytest.mark.fast
+
 GRAD_TOL = 1e-7  # float64 finite differences, h = 1e-5
 
 

@@ -7,31 +7,32 @@ from pathlib import Path
 
 import pytest
 
-from test_release import ANSWER, HIDDEN, SECRET_PY, make_course
+from tests.course_fixture import ANSWER, HIDDEN, NAME, SECRET_PY
 from tools import leakcheck
 from tools.release import release
+
+pytestmark = pytest.mark.fast
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("course"))
-    out = tmp_path_factory.mktemp("rel") / "hw3"
-    release(course, "hw3", out, quiet=True)
+def clean(course, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rel") / NAME
+    release(course, NAME, out, quiet=True)
     return course, out
 
 
 @pytest.fixture
 def planted(clean, tmp_path):
     course, out = clean
-    copy = tmp_path / "hw3"
+    copy = tmp_path / NAME
     shutil.copytree(out, copy)
     return course, copy
 
 
 def problems(course, release_dir):
-    return leakcheck.check_release(release_dir, course, "hw3")
+    return leakcheck.check_release(release_dir, course, NAME)
 
 
 def edit_cell(path, index, fn):
@@ -139,8 +140,9 @@ def test_data_files(planted, name):
 
 
 @pytest.mark.parametrize("name", ["nbgrader_config.py", "tools/release.py", "tests/test_x.py",
-                                  "source/hw3/Demo.ipynb", "cs239/__pycache__/x.cpython-311.pyc",
-                                  "Makefile", "timestamp.txt", "notes.txt"])
+                                  "source/%s/Demo.ipynb" % NAME,
+                                  "cs239/__pycache__/x.cpython-311.pyc", "Makefile",
+                                  "timestamp.txt", "notes.txt"])
 def test_master_only_and_unexpected_files(planted, name):
     course, rel = planted
     (rel / name).parent.mkdir(parents=True, exist_ok=True)

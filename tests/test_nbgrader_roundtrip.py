@@ -1,13 +1,13 @@
 """The whole nbgrader round trip with the real tools, in a temporary course directory.
 
 release (real `nbgrader generate_assignment`, through tools.release and plain) -> two students in
-submitted/<student>/hw3/: "reference" (the released notebooks with their solution cells filled in
+submitted/<student>/<NAME>/: "reference" (the released notebooks with their solution cells filled in
 from the master, and the reference cs239) and "stubs" (the release untouched) -> real
-`nbgrader autograde hw3` -> real `nbgrader export` -> scores of the autograded cells: full marks
+`nbgrader autograde <NAME>` -> real `nbgrader export` -> scores of the autograded cells: full marks
 for the reference, zero for the stubs.
 
-Runs on a small fixture course (always) and on the real source/hw3 notebooks (those present),
-with tools/notebooks.py's QUICK_PARAMETERS injected and the generated synthetic data set.
+Runs on a small fixture course and on the real master notebooks (source/<NAME>),
+at tools/notebook_runner.py's quick sizes and on the generated synthetic data set.
 """
 import csv
 import json
@@ -17,10 +17,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from test_release import make_course
+from autograder import notebook_parameters
+from cs239.tools import manifest
+from tests.course_fixture import NAME, make_course
+from tools.notebook_runner import quick_parameters_for_all
 from tools.release import fill_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,24 +38,15 @@ def nbgrader(course, *args, env=None, timeout=900):
     return proc.stdout + proc.stderr
 
 
-def quick(nb, name):
-    from tools.notebooks import inject_parameters, quick_parameters
-    params = quick_parameters(name)
-    return inject_parameters(nb, params)[0] if params else nb
-
-
 def make_students(course, notebooks):
-    """submitted/reference/hw3 and submitted/stubs/hw3 from the course's release."""
-    release_dir = course / "assignments" / "hw3"
+    """submitted/reference/<NAME> and submitted/stubs/<NAME> from the course's release."""
+    release_dir = course / "assignments" / NAME
     for student in ["reference", "stubs"]:
-        dest = course / "submitted" / student / "hw3"
+        dest = course / "submitted" / student / NAME
         if student == "reference":
             fill_in(release_dir, dest, root=course)
         else:
             shutil.copytree(release_dir, dest)
-        for name in notebooks:
-            nb = nbformat.read(dest / name, as_version=4)
-            nbformat.write(quick(nb, name), dest / name)
         (dest / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
 
 
@@ -64,7 +57,7 @@ def autograded_scores(course):
     out = {}
     with Gradebook("sqlite:///%s" % (course / "gradebook.db"), "cs239") as gb:
         for student in ["reference", "stubs"]:
-            sub = gb.find_submission("hw3", student)
+            sub = gb.find_submission(NAME, student)
             scores = {}
             for nb in sub.notebooks:
                 for grade in nb.grades:
@@ -79,7 +72,7 @@ def check_plain_generate_assignment(course):
             for p in (course / "assignments").rglob("*") if p.is_file()}
     # nbgrader's own command works unchanged in the course directory (nbgrader_config.py), and
     # its post-convert hook makes the same complete release (package, scripts, README)
-    log = nbgrader(course, "generate_assignment", "hw3", "--force")
+    log = nbgrader(course, "generate_assignment", NAME, "--force")
     assert "leak check passed" in log
     again = {p.relative_to(course).as_posix(): p.read_bytes()
              for p in (course / "assignments").rglob("*") if p.is_file()}
@@ -93,11 +86,15 @@ def roundtrip(course, notebooks, data_dir=None, plain_nbgrader=True):
     proc = subprocess.run([sys.executable, "-m", "tools.release", "--root", str(course)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (course / "gradebook.db").is_file()        # the course's gradebook knows hw3 now
+    assert (course / "gradebook.db").is_file()        # the gradebook knows the assignment
     if plain_nbgrader:
         check_plain_generate_assignment(course)
     make_students(course, notebooks)
-    nbgrader(course, "autograde", "hw3", env=env)
+    # at the quick sizes: plain nbgrader with the kernel hook the grader and the runner use
+    env.update(notebook_parameters.environment(quick_parameters_for_all()))
+    nbgrader(course, "autograde", NAME, *["--Execute.extra_arguments=%s" % a
+                                          for a in notebook_parameters.kernel_arguments()],
+             env=env)
     nbgrader(course, "export")
     with open(course / "grades.csv") as f:
         grades = {row["student_id"]: row for row in csv.DictReader(f)}
@@ -116,7 +113,7 @@ def test_roundtrip_on_the_fixture_course(tmp_path):
     assert float(grades["stubs"]["raw_score"]) == 0.0
     assert float(grades["reference"]["max_score"]) == 4.0
     # the hidden test was restored and run at autograde time
-    graded = json.loads((course / "autograded/reference/hw3/Demo.ipynb").read_text())
+    graded = json.loads((course / "autograded/reference" / NAME / "Demo.ipynb").read_text())
     assert "fixture-hidden-test" in "".join(graded["cells"][3]["source"])
 
 
@@ -129,18 +126,16 @@ def synthetic(tmp_path_factory):
 
 
 def test_roundtrip_on_the_real_notebooks(tmp_path, synthetic):
-    notebooks = sorted(p.name for p in (ROOT / "source/hw3").glob("*.ipynb"))
-    if not notebooks:
-        pytest.skip("no notebooks in source/hw3 yet")
+    notebooks = sorted(p.name for p in (ROOT / "source" / NAME).glob("*.ipynb"))
+    assert sorted(manifest.NOTEBOOKS) == notebooks
     course = tmp_path / "course"
     for part in ["cs239", "source", "datasets", "tools"]:
         shutil.copytree(ROOT / part, course / part, ignore=shutil.ignore_patterns(
             "__pycache__", "*.npz", "cifar-10-batches-py", "synthetic", "*.tar.gz",
             ".ipynb_checkpoints"))
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    if (ROOT / "autograder").is_dir():
-        shutil.copytree(ROOT / "autograder", course / "autograder",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "autograder", course / "autograder",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     scores, grades = roundtrip(course, notebooks, synthetic, plain_nbgrader=False)
     ref, stub = scores["reference"], scores["stubs"]
     assert ref and set(ref) == set(stub)
@@ -148,24 +143,16 @@ def test_roundtrip_on_the_real_notebooks(tmp_path, synthetic):
     assert {k: v for k, v in stub.items() if v[0] != 0} == {}, "stubs earned points"
     assert float(grades["stubs"]["raw_score"]) == 0.0
     assert float(grades["reference"]["raw_score"]) == sum(v[1] for v in ref.values())
-    if set(submit_notebooks()) <= set(notebooks):
-        student_tools_on_the_graded_reference(course / "autograded" / "reference" / "hw3")
-
-
-def submit_notebooks():
-    from cs239.submit import NOTEBOOKS
-    return NOTEBOOKS
+    student_tools_on_the_graded_reference(course / "autograded" / "reference" / NAME)
 
 
 def student_tools_on_the_graded_reference(folder):
-    """autograded/reference/hw3 holds the executed reference notebooks and the saved models:
+    """autograded/reference/<NAME> holds the executed reference notebooks and the saved models:
     what a finished student has. The self-check passes it and submit packs it."""
     import zipfile
 
-    from cs239.submit import MODELS, NOTEBOOKS
-
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run([sys.executable, "-m", "cs239.check", "--no-validate", "--json",
+    proc = subprocess.run([sys.executable, "-m", "cs239.tools.check", "--no-validate", "--json",
                            "check.json"], cwd=folder, env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -173,9 +160,9 @@ def student_tools_on_the_graded_reference(folder):
     assert {r["status"] for r in report["functions"].values()} == {"passes public checks"}
     for name, findings in report["notebooks"].items():
         assert all(f["ok"] for f in findings), (name, findings)
-    proc = subprocess.run([sys.executable, "-m", "cs239.submit", "--no-pdf"], cwd=folder,
+    proc = subprocess.run([sys.executable, "-m", "cs239.tools.submit", "--no-pdf"], cwd=folder,
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    with zipfile.ZipFile(folder / "hw3_submission.zip") as z:
+    with zipfile.ZipFile(folder / manifest.SUBMISSION_ZIP) as z:
         names = set(z.namelist())
-    assert set(NOTEBOOKS + MODELS) <= names and "cs239/layers.py" in names
+    assert set(manifest.NOTEBOOKS) | set(manifest.MODELS) <= names and "cs239/layers.py" in names

@@ -1,12 +1,12 @@
-"""The nbgrader master notebooks (source/hw3): clean and valid as committed, and running top to
-bottom with the reference solution on the synthetic data set with tools.notebooks'
-QUICK_PARAMETERS, with every check they print holding and the best models saved.
+"""The nbgrader master notebooks (source/<manifest NAME>): clean and valid as committed, and
+running top to bottom with the reference solution on the synthetic data set with
+tools/notebook_runner.py's QUICK_PARAMETERS, with every check they print holding and the best
+models saved.
 
 Each notebook runs once, in a temporary copy (so no .npz lands in source/), on synthetic data
 generated once per session by datasets/get_cifar10.py --synthetic.
 """
 import ast
-import json
 import shutil
 import subprocess
 import sys
@@ -16,12 +16,14 @@ import nbformat
 import numpy as np
 import pytest
 
-from tools.notebooks import (QUICK_PARAMETERS, NotebookCellError, extract_checks,
-                             extract_metrics, inject_parameters, parameters_cell_index,
-                             run_notebook)
+from cs239.tools import manifest
+from autograder import notebook_parameters
+from tools.notebook_runner import (QUICK_PARAMETERS, NotebookCellError, extract_checks,
+                                   extract_metrics, parameters_cell_index,
+                                   quick_parameters_for_all, run_notebook)
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "source" / "hw3"
+SOURCE = ROOT / "source" / manifest.NAME
 NOTEBOOKS = ["TwoLayerNet", "FullyConnectedNets"]
 SAVED_MODEL = {"TwoLayerNet": "two_layer_net_best.npz", "FullyConnectedNets": "fc_net_best.npz"}
 # Fewest printed checks each notebook must show (so a silently skipped section is noticed).
@@ -90,9 +92,9 @@ def test_grade_ids_unique_across_notebooks():
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_parameters_cell(name, monkeypatch):
-    """One `parameters` cell; every quick override names a knob it defines; the environment
-    variable CS239_NOTEBOOK_PARAMETERS overrides it too (for tools that cannot insert cells)."""
+def test_parameters_cell(name):
+    """One `parameters` cell; every quick override names a knob it defines; it holds only the
+    knobs (the overrides are applied by a kernel hook, invisible here)."""
     nb = _read(name)
     source = nb.cells[parameters_cell_index(nb)].source
     assigned = {t.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assign)
@@ -101,25 +103,57 @@ def test_parameters_cell(name, monkeypatch):
     assert not unknown, "QUICK_PARAMETERS[%r] sets knobs the notebook lacks: %s" % (name, unknown)
     for knob in ("num_training", "num_validation", "num_test", "show_progress"):
         assert knob in assigned
-    namespace = {}
-    monkeypatch.setenv("CS239_NOTEBOOK_PARAMETERS", json.dumps({"num_training": 7}))
-    exec(compile(source, "parameters", "exec"), namespace)
-    assert namespace["num_training"] == 7
+    body = ast.parse(source).body
+    assert all(isinstance(node, ast.Assign) for node in body), "only assignments of knobs"
+    assert "CS239_NOTEBOOK_PARAMETERS" not in source
 
 
-# --------------------------------------------------------------------------- tools.notebooks
-def test_inject_parameters_and_extract_checks():
+@pytest.mark.parametrize("name", [n[:-len(".ipynb")] for n in manifest.NOTEBOOKS])
+def test_overrides_land_after_the_parameters_cell(name):
+    """The kernel hook applies the overrides after the first cell that assigns one of them: in
+    every notebook that is the parameters cell (or no cell), for the one set the grader uses."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    keys = set(quick_parameters_for_all())
+    nb = _read(name)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        body = ast.parse(TransformerManager().transform_cell(cell.source)).body
+        if {t.id for node in body if isinstance(node, ast.Assign) for t in node.targets
+                if isinstance(t, ast.Name)} & keys:
+            assert "parameters" in cell.metadata.get("tags", []), cell.source[:200]
+            break
+
+
+# --------------------------------------------------------------------------- notebook_runner
+def test_overrides_apply_after_the_parameters_cell_and_nowhere_else(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("a = 1"),
         nbformat.v4.new_code_cell("n = 10\nm = 2"),
-        nbformat.v4.new_code_cell("print(n)")])
+        nbformat.v4.new_code_cell("print(n, m, globals().get('dims'), sorted(k for k in globals() "
+                                  "if not k.startswith('_') and k not in ('In', 'Out')))"),
+        nbformat.v4.new_code_cell("n = 4\nprint(n)")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
     nb.cells[1].metadata["tags"] = ["parameters"]
-    new, index = inject_parameters(nb, {"n": 3, "dims": [4, 5]})
-    assert index == 2 and len(new.cells) == 4 and len(nb.cells) == 3
-    assert new.cells[2].source.splitlines()[1:] == ["n = 3", "dims = [4, 5]"]
+    path = tmp_path / "params.ipynb"
+    nbformat.write(nb, str(path))
+    ran = run_notebook(path, {"n": 3, "dims": [4, 5]}, cwd=tmp_path, timeout=60)
+    printed = [o["text"] for c in ran.cells for o in c.get("outputs", [])]
+    # the overrides replace the parameters cell's values; the hook adds no variable of its own;
+    # a later assignment by the student's code holds
+    assert printed == ["3 2 [4, 5] ['a', 'dims', 'exit', 'get_ipython', 'm', 'n', 'open', "
+                       "'quit']\n", "4\n"]
+    assert [c.source for c in ran.cells] == [c.source for c in nb.cells]
+    assert [c.execution_count for c in ran.cells] == [1, 2, 3, 4]
+    plain = run_notebook(path, cwd=tmp_path, timeout=60)
+    assert plain.cells[2].outputs[0]["text"].startswith("10 2 None ['a', 'exit', ")
     with pytest.raises(ValueError):
-        inject_parameters(nb, {"not valid": 1})
+        notebook_parameters.environment({"not valid": 1})
 
+
+def test_extract_checks_and_metrics():
     out = nbformat.v4.new_code_cell("")
     out.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
         "W1 max relative error: 3.56e-09 (should be < 1e-7)\n"
@@ -176,8 +210,7 @@ def executed(synthetic_cifar, tmp_path_factory):
             try:
                 nb = run_notebook(workdir / ("%s.ipynb" % name), QUICK_PARAMETERS[name],
                                   cwd=workdir, timeout=600,
-                                  env={"CS239_CIFAR10_DIR": str(synthetic_cifar),
-                                       "CS239_NOTEBOOK_PARAMETERS": "{}"})
+                                  env={"CS239_CIFAR10_DIR": str(synthetic_cifar)})
                 cache[name] = (nb, workdir, None)
             except NotebookCellError as exc:
                 cache[name] = (None, workdir, exc)

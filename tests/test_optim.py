@@ -8,6 +8,8 @@ import pytest
 from cs239 import optim
 from cs239.optim import adam, rmsprop, sgd, sgd_momentum
 
+pytestmark = pytest.mark.fast
+
 N, D = 4, 5
 RULES = [sgd, sgd_momentum, rmsprop, adam]
 

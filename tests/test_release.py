@@ -1,8 +1,8 @@
 """tools/release.py (`make release`): real nbgrader generate_assignment, stubbed package, leak check.
 
 Fixture course trees (small notebook, the real cs239 package) test the mechanics; the real tree
-tests that the committed assignments/hw3 is up to date and that released notebooks stop at the
-first stub with the pointer.
+tests that the committed release (assignments/<manifest NAME>) is up to date and that released
+notebooks stop at the first stub with the pointer.
 """
 import json
 import os
@@ -11,82 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from cs239.tools import manifest
+from tests.course_fixture import NAME, make_course
 from tools import release as release_mod
 from tools.release import ReleaseError, release
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = ROOT / "assignments" / "hw3"
-SECRET_PY = "secret_value = 2 * x  # fixture-solution-line"
-HIDDEN = "assert twice(21) == 42  # fixture-hidden-test"
-ANSWER = "Because the reference answer says so, fixture-written-answer."
-
-
-# ------------------------------------------------------------------------------------------------
-# A small course tree: the real cs239 package, one notebook with every kind of nbgrader cell.
-# (Also imported by test_leakcheck.py and test_nbgrader_roundtrip.py.)
-# ------------------------------------------------------------------------------------------------
-
-def nbg(**kw):
-    meta = {"grade": False, "solution": False, "locked": False, "schema_version": 3}
-    meta.update(kw)
-    return {"nbgrader": meta}
-
-
-def fixture_notebook():
-    cells = [
-        new_markdown_cell("# Demo notebook\n\n## Part A: doubling",
-                          metadata=nbg(locked=True, grade_id="intro")),
-        new_code_cell("N = 10  # size knob", metadata={"tags": ["parameters"]}),
-        new_code_cell("def twice(x):\n    ### BEGIN SOLUTION\n    %s\n    return secret_value\n"
-                      "    ### END SOLUTION" % SECRET_PY,
-                      metadata=nbg(solution=True, grade_id="twice")),
-        new_code_cell("assert twice(2) == 4\n### BEGIN HIDDEN TESTS\n%s\n### END HIDDEN TESTS"
-                      % HIDDEN, metadata=nbg(grade=True, grade_id="test_twice", points=1)),
-        new_code_cell("import numpy as np\nfrom cs239.layers import relu_forward\n"
-                      "relu_out, _ = relu_forward(np.array([-1.0, 2.0]))\nprint(relu_out)"),
-        new_code_cell("assert relu_out.tolist() == [0.0, 2.0]",
-                      metadata=nbg(grade=True, grade_id="test_relu", points=2)),
-        new_markdown_cell("**Question:** why?", metadata=nbg(locked=True, grade_id="q1")),
-        new_markdown_cell(ANSWER, metadata=nbg(solution=True, grade=True, grade_id="a1", points=1)),
-    ]
-    for i, cell in enumerate(cells):
-        cell["id"] = "demo-%d" % i
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
-    # the master was run: outputs that must not reach the release
-    cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="[0. 2.]\n")]
-    cells[4].execution_count = 3
-    return nb
-
-
-def make_course(dest):
-    """A course tree at dest (returned as a Path) that tools.release can build."""
-    dest = Path(dest)
-    shutil.copytree(ROOT / "cs239", dest / "cs239",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (dest / "cs239" / "__pycache__").mkdir(exist_ok=True)
-    (dest / "cs239" / "__pycache__" / "layers.cpython-311.pyc").write_bytes(b"\0junk")
-    (dest / "datasets").mkdir()
-    (dest / "datasets/get_cifar10.py").write_text("print('download')\n")
-    (dest / "datasets/get_cifar10.sh").write_text('#!/bin/sh\nexec python3 "$0.py" "$@"\n')
-    (dest / "datasets/cifar-10-batches-py").mkdir()
-    (dest / "datasets/cifar-10-batches-py/data_batch_1").write_bytes(b"data")
-    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
-    shutil.copytree(ROOT / "tools", dest / "tools", ignore=shutil.ignore_patterns("__pycache__"))
-    src = dest / "source" / "hw3"
-    src.mkdir(parents=True)
-    nbformat.write(fixture_notebook(), src / "Demo.ipynb")
-    (src / "demo_best.npz").write_bytes(b"PK reference model")    # master output: not released
-    (src / ".ipynb_checkpoints").mkdir()
-    (src / ".ipynb_checkpoints" / "Demo-checkpoint.ipynb").write_text("{}")
-    (dest / "autograder").mkdir()
-    (dest / "autograder" / "suite.py").write_text(
-        "def test_hidden():\n    assert fixture_autograder_secret_line == 1\n")
-    return dest
+COMMITTED = ROOT / "assignments" / NAME
 
 
 def tree(folder):
@@ -106,14 +39,9 @@ def diff_trees(expected, actual):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return make_course(tmp_path_factory.mktemp("course"))
-
-
-@pytest.fixture(scope="module")
 def built(course, tmp_path_factory):
-    out = tmp_path_factory.mktemp("release") / "hw3"
-    release(course, "hw3", out, quiet=True)
+    out = tmp_path_factory.mktemp("release") / NAME
+    release(course, NAME, out, quiet=True)
     return out
 
 
@@ -156,19 +84,19 @@ def test_released_package_is_stubbed(built):
 def test_student_readme(built):
     readme = (built / "README.md").read_text()
     for part in ["## Set up", "## Data", "## Notebooks", "## Check your work", "## Submit",
-                 "python -m cs239.check", "python -m cs239.submit", "`Demo.ipynb`",
+                 "python -m cs239.tools.check", "python -m cs239.tools.submit", "`Demo.ipynb`",
                  "`TwoLayerNet.loss`", "`gplvm_grad`", "datasets/get_cifar10.sh"]:
         assert part in readme, part
 
 
 def test_release_is_deterministic(course, built, tmp_path):
-    again = tmp_path / "hw3"
-    release(course, "hw3", again, quiet=True)
+    again = tmp_path / NAME
+    release(course, NAME, again, quiet=True)
     assert diff_trees(tree(built), tree(again)) == []
 
 
 def test_sync_rewrites_only_what_changed_and_removes_strays(built, tmp_path):
-    out = tmp_path / "hw3"
+    out = tmp_path / NAME
     shutil.copytree(built, out)
     (out / "stray.txt").write_text("old")
     (out / "old_pkg").mkdir()
@@ -185,7 +113,7 @@ def test_sync_rewrites_only_what_changed_and_removes_strays(built, tmp_path):
 
 
 def test_a_leaking_release_is_refused_and_leaves_the_output_alone(course, tmp_path, monkeypatch):
-    out = tmp_path / "hw3"
+    out = tmp_path / NAME
     out.mkdir()
     (out / "README.md").write_text("previous release")
 
@@ -195,7 +123,7 @@ def test_a_leaking_release_is_refused_and_leaves_the_output_alone(course, tmp_pa
 
     monkeypatch.setattr(release_mod.stubify, "stubify_file", copy_verbatim)
     with pytest.raises(ReleaseError) as e:
-        release(course, "hw3", out, quiet=True)
+        release(course, NAME, out, quiet=True)
     assert "leak check failed" in str(e.value)
     assert "cs239/layers.py:" in str(e.value) and "solution" in str(e.value)
     assert tree(out) == {"README.md": b"previous release"}
@@ -213,7 +141,7 @@ def test_release_errors_are_clear(tmp_path):
 
 
 def test_check_mode_reports_staleness_and_writes_nothing(course, built, tmp_path):
-    out = tmp_path / "hw3"
+    out = tmp_path / NAME
     shutil.copytree(built, out)
     cmd = [sys.executable, "-m", "tools.release", "--root", str(course), "--out", str(out),
            "--check"]
@@ -227,7 +155,7 @@ def test_check_mode_reports_staleness_and_writes_nothing(course, built, tmp_path
 
 def test_fixture_release_passes_the_leak_check_command(course, built):
     proc = subprocess.run([sys.executable, "-m", "tools.leakcheck", str(built), "--root",
-                           str(course), "--assignment", "hw3"], cwd=ROOT, capture_output=True,
+                           str(course), "--assignment", NAME], cwd=ROOT, capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "leak check passed" in proc.stdout
@@ -240,23 +168,23 @@ def test_fixture_release_passes_the_leak_check_command(course, built):
 @pytest.fixture(scope="module")
 def fresh_release(tmp_path_factory):
     """The release rebuilt from the current sources into a temporary folder."""
-    out = tmp_path_factory.mktemp("fresh") / "hw3"
-    release(ROOT, "hw3", out, quiet=True)
+    out = tmp_path_factory.mktemp("fresh") / NAME
+    release(ROOT, NAME, out, quiet=True)
     return out
 
 
 def test_committed_release_is_up_to_date(fresh_release):
-    assert COMMITTED.is_dir(), "assignments/hw3 does not exist: run `make release`"
+    assert COMMITTED.is_dir(), "%s does not exist: run `make release`" % COMMITTED
     problems = release_mod.stale_files(fresh_release, COMMITTED)
-    assert not problems, ("assignments/hw3 is stale against the sources; run `make release` "
-                          "and commit the result:\n  " + "\n  ".join(problems))
+    assert not problems, ("%s is stale against the sources; run `make release` and commit the "
+                          "result:\n  %s" % (COMMITTED, "\n  ".join(problems)))
 
 
 def test_real_release_contents(fresh_release):
     files = tree(fresh_release)
-    notebooks = sorted(p.name for p in (ROOT / "source" / "hw3").glob("*.ipynb"))
+    notebooks = sorted(p.name for p in (ROOT / "source" / NAME).glob("*.ipynb"))
     assert sorted(p for p in files if p.endswith(".ipynb")) == notebooks
-    for name in ["cs239/check.py", "cs239/submit.py", "cs239/layers.py", "README.md",
+    for name in ["cs239/tools/check.py", "cs239/tools/submit.py", "cs239/layers.py", "README.md",
                  "datasets/get_cifar10.py", "datasets/get_cifar10.sh"]:
         assert name in files, name
     assert not [p for p in files if p.endswith((".npz", ".pyc")) or "__pycache__" in p]
@@ -274,16 +202,14 @@ def synthetic(tmp_path_factory):
     return _synthetic_data(tmp_path_factory)
 
 
-@pytest.mark.parametrize("name", ["Backprop", "TwoLayerNet", "FullyConnectedNets"])
+@pytest.mark.parametrize("name", [n[:-len(".ipynb")] for n in manifest.NOTEBOOKS])
 def test_released_notebook_stops_at_the_first_stub_with_the_pointer(name, fresh_release,
                                                                     synthetic, tmp_path):
     """Run top to bottom with the stubs: the first error is a clear NotImplementedError."""
-    from tools.notebooks import NotebookCellError, quick_parameters, run_notebook
+    from tools.notebook_runner import NotebookCellError, quick_parameters, run_notebook
 
     path = fresh_release / ("%s.ipynb" % name)
-    if not path.is_file():
-        pytest.skip("%s.ipynb is not in source/hw3 yet" % name)
-    work = tmp_path / "hw3"                     # a student's copy of the release
+    work = tmp_path / NAME                     # a student's copy of the release
     shutil.copytree(fresh_release, work)
     with pytest.raises(NotebookCellError) as e:
         run_notebook(work / path.name, quick_parameters(path), cwd=work, timeout=300,

@@ -10,7 +10,7 @@ from cs239 import solver as solver_module
 from cs239.classifiers import FullyConnectedNet
 from cs239.solver import Solver
 
-pytestmark = pytest.mark.usefixtures("restore_global_seed")
+pytestmark = [pytest.mark.fast, pytest.mark.usefixtures("restore_global_seed")]
 
 
 class ThresholdModel:

@@ -1,4 +1,5 @@
-"""An in-process stand-in for grader-core's pytest plugin, to test autograder/suites alone.
+"""An in-process stand-in for the grader's pytest plugin (autograder/plugin.py), to test the
+suites alone.
 
 Implements the contract's fixtures (`student`, `ref`, `submission_dir`) and the `graded` marker
 WITHOUT any isolation: the submission's `cs239` directory is imported in this process under a

@@ -7,6 +7,8 @@ from cs239.classifiers.fc_net import FullyConnectedNet
 from cs239.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from cs239.layers import swish_backward, swish_forward
 
+pytestmark = pytest.mark.fast
+
 RAISE = dict(over="raise", invalid="raise", divide="raise")
 
 

@@ -11,6 +11,8 @@ import pytest  # noqa: E402
 from cs239.vis_utils import (plot_stats, plot_training_curves, show_net_weights,  # noqa: E402
                              visualize_grid)
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.fixture(autouse=True)
 def _close_figures():

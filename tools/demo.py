@@ -14,7 +14,6 @@ Steps (everything lands under build/demo/, nothing in the repository changes):
 Usage: python -m tools.demo [--out build/demo] [--only STEP ...]
 """
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -23,8 +22,14 @@ import time
 import zipfile
 from pathlib import Path
 
+from autograder import notebook_parameters
+from cs239.tools import manifest
+from tools.notebook_runner import quick_parameters_for_all
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["Backprop", "TwoLayerNet", "FullyConnectedNets"]
+NAME = manifest.NAME
+# The quickest first, so that a broken notebook shows early.
+NOTEBOOKS = sorted(manifest.NOTEBOOKS, key=lambda n: n != "Backprop.ipynb")
 STEPS = ["data", "notebooks", "release", "student", "grading"]
 
 
@@ -56,21 +61,23 @@ def step_data(out):
 
 def step_notebooks(out, data_dir):
     banner("2. notebooks: run the master notebooks with the reference solution")
-    from tools.notebooks import extract_checks, extract_metrics, quick_parameters, run_notebook
+    from tools.notebook_runner import (extract_checks, extract_metrics, quick_parameters,
+                                       run_notebook)
 
     work, html = out / "notebooks", out / "html"
     work.mkdir(parents=True, exist_ok=True)
     html.mkdir(parents=True, exist_ok=True)
     for name in NOTEBOOKS:
-        path = ROOT / "source" / "hw3" / ("%s.ipynb" % name)
+        path = ROOT / "source" / NAME / name
         start = time.perf_counter()
         nb = run_notebook(path, quick_parameters(path), cwd=work,
-                          env={"CS239_CIFAR10_DIR": data_dir}, html_out=html / ("%s.html" % name))
+                          env={"CS239_CIFAR10_DIR": data_dir},
+                          html_out=html / name.replace(".ipynb", ".html"))
         checks = extract_checks(nb)
         failed = [c for c in checks if not c["ok"]]
         print("%-22s %5.1f s  %d checks, %d failed  -> %s"
-              % (name + ".ipynb", time.perf_counter() - start, len(checks), len(failed),
-                 shown(html / ("%s.html" % name))))
+              % (name, time.perf_counter() - start, len(checks), len(failed),
+                 shown(html / name.replace(".ipynb", ".html"))))
         for key, value in extract_metrics(nb).items():
             print("%24s %s: %s" % ("", key, value))
         if failed:
@@ -86,29 +93,16 @@ BUGS = [
     ("bug-relu-mask-from-dout", "cs239/layers.py",
      "    dx = np.where(x > 0, dout, 0)\n", "    dx = np.where(dout > 0, dout, 0)\n"),
     ("bug-adam-no-bias-correction", "cs239/optim.py",
-     "    c1, sqrt_c2 = 1 - beta1**t, (1 - beta2**t) ** 0.5\n", "    c1, sqrt_c2 = 1, 1\n"),
+     "    mt = m / (1 - beta1**t)\n    vt = v / (1 - beta2**t)\n", "    mt = m\n    vt = v\n"),
 ]
-
-
-def quick_notebook_parameters():
-    """One JSON object of small sizes for every notebook (the grader passes it to the kernels)."""
-    from tools.notebooks import QUICK_PARAMETERS
-
-    merged = {}
-    for params in QUICK_PARAMETERS.values():
-        for key, value in params.items():
-            if merged.get(key, value) != value:
-                raise ValueError("QUICK_PARAMETERS disagree on %r" % key)
-            merged[key] = value
-    return merged
 
 
 def step_release(out):
     banner("3. release: nbgrader + stubbed package + leak check")
     from tools.release import release
 
-    dest = out / "release" / "hw3"
-    release(ROOT, "hw3", dest, quiet=True)
+    dest = out / "release" / NAME
+    release(ROOT, NAME, dest, quiet=True)
     print("student release in %s:" % shown(dest))
     for path in sorted(p for p in dest.rglob("*") if p.is_file()):
         print("   %s" % path.relative_to(dest))
@@ -119,23 +113,23 @@ def step_student(out, release_dir, data_dir):
     banner("4. student: fill in the release, run the notebooks, self-check, submit")
     import nbformat
 
-    from tools.notebooks import quick_parameters, run_notebook
+    from tools.notebook_runner import quick_parameters, run_notebook
     from tools.release import fill_in
 
-    student = out / "student" / "hw3"
+    student = out / "student" / NAME
     if student.exists():
         shutil.rmtree(student)
     fill_in(release_dir, student)
     for name in NOTEBOOKS:
-        path = student / ("%s.ipynb" % name)
+        path = student / name
         nb = run_notebook(path, quick_parameters(path), cwd=student,
                           env={"CS239_CIFAR10_DIR": data_dir})
         nbformat.write(nb, str(path))
         print("ran %s" % path.name)
     env = dict(os.environ, CS239_CIFAR10_DIR=str(data_dir))
-    run([sys.executable, "-m", "cs239.check", "--no-validate"], cwd=student, env=env)
-    run([sys.executable, "-m", "cs239.submit"], cwd=student, env=env)
-    return student / "hw3_submission.zip"
+    run([sys.executable, "-m", "cs239.tools.check", "--no-validate"], cwd=student, env=env)
+    run([sys.executable, "-m", "cs239.tools.submit"], cwd=student, env=env)
+    return student / manifest.SUBMISSION_ZIP
 
 
 def step_grading(out, release_dir, submission_zip, data_dir):
@@ -161,7 +155,7 @@ def step_grading(out, release_dir, submission_zip, data_dir):
 
     grades = out / "grades"
     env = dict(os.environ, CS239_CIFAR10_DIR=str(data_dir),
-               CS239_NOTEBOOK_PARAMETERS=json.dumps(quick_notebook_parameters()))
+               **notebook_parameters.environment(quick_parameters_for_all()))
     # Exit status 0 means every submission got a results.json, whatever its score.
     run([sys.executable, "-m", "autograder", "grade", *batch, "--out", grades, "--jobs", "2",
          "--force"], env=env)
@@ -185,10 +179,10 @@ def main(argv=None):
     data_dir = step_data(out)
     if "notebooks" in steps:
         step_notebooks(out, data_dir)
-    release_dir = out / "release" / "hw3"
+    release_dir = out / "release" / NAME
     if "release" in steps or not release_dir.is_dir():
         release_dir = step_release(out)
-    submission = out / "student" / "hw3" / "hw3_submission.zip"
+    submission = out / "student" / NAME / manifest.SUBMISSION_ZIP
     if "student" in steps or not submission.is_file():
         submission = step_student(out, release_dir, data_dir)
     if "grading" in steps:

@@ -1,6 +1,6 @@
 """Check a student release for leaks of anything a student must not receive.
 
-    python -m tools.leakcheck assignments/hw3 [--root REPO]
+    python -m tools.leakcheck assignments/<NAME> [--root REPO]
 
 Fails (exit 1, one line per problem, naming the file and line) when the release contains:
 - text of a solution region of the master copy: `### BEGIN SOLUTION` .. `### END SOLUTION` in the
@@ -26,6 +26,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cs239.tools import manifest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 MARKER_RE = re.compile(r"#{2,}\s*(BEGIN|END)\s+(SOLUTION|HIDDEN TESTS|MARK SCHEME)", re.I)
@@ -42,11 +44,14 @@ DATA_SUFFIXES = {".npz", ".npy", ".pkl", ".pickle", ".h5", ".hdf5", ".pt", ".pth
                  ".tar", ".gz", ".tgz", ".zip", ".bz2", ".xz", ".db", ".sqlite", ".sqlite3",
                  ".joblib", ".part", ".pdf", ".html"}
 DATA_NAMES = ["data_batch_*", "test_batch", "batches.meta", "cifar-10-batches-py", "readme.html"]
+# Master-only names at the top of a release (cs239/tools/, the student tools, is not tools/) ...
 MASTER_ONLY = ["autograder", "tools", "tests", "bench", "source", "submitted", "autograded",
-               "feedback", "release", "assignments", ".git", ".ci", ".venv", "nbgrader_config.py",
+               "feedback", "release", "assignments", ".ci", ".venv", "nbgrader_config.py",
                "gradebook.db", "Makefile", "pyproject.toml", "environment.yml", "CONTRIBUTING.md",
-               "timestamp.txt", "__pycache__", ".ipynb_checkpoints", "*.pyc", "*.egg-info",
-               ".pytest_cache"]
+               "timestamp.txt"]
+# ... and anywhere in it.
+NEVER_ANYWHERE = [".git", "__pycache__", ".ipynb_checkpoints", "*.pyc", "*.egg-info",
+                  ".pytest_cache"]
 # What a release may hold at all (relative paths, glob patterns); anything else is reported.
 ALLOWED = ["README.md", "*.ipynb", "cs239/*.py", "cs239/*/*.py", "datasets/get_cifar10.py",
            "datasets/get_cifar10.sh"]
@@ -162,7 +167,7 @@ def _add_text(secrets, text, origin):
         secrets.add_public(line)
 
 
-def collect_secrets(root, assignment="hw3"):
+def collect_secrets(root, assignment=manifest.NAME):
     """Secret lines of the master copy at root: cs239 regions, notebook solutions, autograder/."""
     root = Path(root)
     secrets = Secrets()
@@ -215,6 +220,11 @@ def _matches(rel, patterns):
                for p in patterns)
 
 
+def _master_only(rel):
+    return _matches(rel, NEVER_ANYWHERE) or any(fnmatch.fnmatch(rel.split("/")[0], p)
+                                                for p in MASTER_ONLY)
+
+
 def _check_lines(rel, lines, secrets, where, problems):
     for j, line in enumerate(lines, 1):
         if MARKER_RE.search(line):
@@ -231,7 +241,7 @@ def _check_lines(rel, lines, secrets, where, problems):
                                     % line.strip()[:80]))
 
 
-def check_release(release, root=ROOT, assignment="hw3"):
+def check_release(release, root=ROOT, assignment=manifest.NAME):
     """Every leak in the release folder, as a list of Problem (empty: clean)."""
     release, root = Path(release), Path(root)
     if not release.is_dir():
@@ -242,7 +252,7 @@ def check_release(release, root=ROOT, assignment="hw3"):
     for f in sorted(p for p in release.rglob("*")):
         rel = f.relative_to(release).as_posix()
         if f.is_dir():
-            if _matches(rel, MASTER_ONLY) or _matches(rel, DATA_NAMES):
+            if _master_only(rel) or _matches(rel, DATA_NAMES):
                 problems.append(Problem(rel + "/", "file", "folder must not be in a release"))
             continue
         data = f.read_bytes()
@@ -254,7 +264,7 @@ def check_release(release, root=ROOT, assignment="hw3"):
             problems.append(Problem(rel, "autograder", "copy of %s"
                                     % secrets.autograder_files[data]))
             continue
-        if _matches(rel, MASTER_ONLY):
+        if _master_only(rel):
             problems.append(Problem(rel, "file", "master-only file"))
             continue
         from_source = (source / rel).is_file()
@@ -323,7 +333,7 @@ def guess_assignment(release, root):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m tools.leakcheck",
                                  description=__doc__.split("\n")[0])
-    ap.add_argument("release", help="the release folder, e.g. assignments/hw3")
+    ap.add_argument("release", help="the release folder, e.g. assignments/%s" % manifest.NAME)
     ap.add_argument("--root", default=str(ROOT), help="the master copy (repository root)")
     ap.add_argument("--assignment", default=None,
                     help="assignment id (default: the release folder's name)")

@@ -1,16 +1,18 @@
 """Build the student release of an assignment from the master copy (`make release`).
 
-    python -m tools.release [--out DIR] [--root REPO] [--db URL] [--assignment hw3]
+    python -m tools.release [--out DIR] [--root REPO] [--db URL] [--assignment NAME]
 
-1. `nbgrader generate_assignment hw3` (the real command, this repository's nbgrader_config.py)
-   turns source/hw3/*.ipynb into student notebooks: solutions replaced by nbgrader's
+The assignment (default: the manifest's NAME, cs239/tools/manifest.py) is built in four steps:
+1. `nbgrader generate_assignment NAME` (the real command, this repository's nbgrader_config.py)
+   turns source/NAME/*.ipynb into student notebooks: solutions replaced by nbgrader's
    `# YOUR CODE HERE` prompts, hidden tests removed, outputs cleared; it also records the
    assignment in the gradebook, which `nbgrader autograde` needs later.
 2. cs239/*.py is copied through tools/stubify.py (every solution region becomes a
    NotImplementedError naming the function, file and notebook section); no caches.
-3. datasets/get_cifar10.py and .sh (the script, never data), and a short student README.
+3. datasets/get_cifar10.py and .sh (the script, never data), and the student README
+   (tools/templates/student_README.md, filled in from the manifest).
 4. tools/leakcheck.py checks the result; only a clean release replaces --out (default
-   assignments/hw3): changed files are rewritten, stale files removed, unchanged files left alone.
+   assignments/NAME): changed files are rewritten, stale files removed, unchanged files left alone.
 
 Everything is built in a staging folder and is deterministic (same sources, same bytes), so
 tests/test_release.py can rebuild into a temporary folder and compare with the committed release.
@@ -19,16 +21,18 @@ import argparse
 import json
 import os
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from cs239.tools import manifest
 from tools import leakcheck, stubify
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET_FILES = ["datasets/get_cifar10.py", "datasets/get_cifar10.sh"]
-NOTEBOOK_ORDER = ["TwoLayerNet.ipynb", "FullyConnectedNets.ipynb", "Backprop.ipynb"]
+TEMPLATES = ROOT / "tools" / "templates"
 
 
 class ReleaseError(RuntimeError):
@@ -79,97 +83,23 @@ def _canonical_notebook(path, master):
     path.write_text(text, encoding="utf-8")
 
 
-def student_readme(root, assignment, notebooks, functions):
-    """The release's README.md (setup, data, notebooks, self-check, submission)."""
-    nb_lines = "\n".join("%d. `%s`" % (i + 1, n) for i, n in enumerate(notebooks))
-    rows = "\n".join("| `%s` | `%s` | %s, *%s* |" % (q, f, nb, sec)
-                     for f, q, nb, sec in functions)
-    return """# Homework 3: backpropagation
-
-Everything you need is in this folder: the notebooks, the `cs239` package you complete, and a
-script that downloads CIFAR-10. Work in this folder; run every command below from it.
-
-## Set up
-
-Python 3.11 or newer:
-
-```bash
-python3 -m venv .venv && . .venv/bin/activate
-pip install numpy matplotlib jupyter nbgrader tqdm
-```
-
-(or `conda create -n cs239 python=3.11 numpy matplotlib jupyter nbgrader -c conda-forge`).
-
-## Data
-
-```bash
-bash datasets/get_cifar10.sh        # or: python datasets/get_cifar10.py
-```
-
-downloads CIFAR-10 (163 MB, checked by MD5) into `datasets/cifar-10-batches-py/`. Offline with the
-archive already at hand: `python datasets/get_cifar10.py --from cifar-10-python.tar.gz`. To keep the
-data elsewhere, set `CS239_CIFAR10_DIR` to its `cifar-10-batches-py` folder.
-
-## Notebooks
-
-Start `jupyter notebook` here and work through, in this order:
-
-{nb_lines}
-
-Each cell marked `# YOUR CODE HERE` and each `YOUR ANSWER HERE` is yours. The package functions
-you implement start as stubs: calling one raises `NotImplementedError` telling you which function
-in which file is still missing and which notebook section asks for it. Do not rename, delete or
-copy the notebooks' test cells. Keep your code vectorized; loops over examples are slow.
-
-| function | file | notebook, section |
-| --- | --- | --- |
-{rows}
-
-## Check your work
-
-```bash
-python -m cs239.check
-```
-
-runs the public checks of every function above, each on its own (one failure never hides the
-rest), and prints a table: *not started*, *fails* (which check and how) or *passes public checks*.
-It also looks at your notebooks: run top to bottom, saved models present, and `nbgrader validate`
-when nbgrader is installed (`--no-validate` skips that step, which re-runs each notebook).
-Passing the public checks is a good sign, not a grade: the graders run further tests.
-
-## Submit
-
-Restart each notebook and run all cells (*Kernel > Restart & Run All*), save it, then
-
-```bash
-python -m cs239.submit
-```
-
-It builds `hw3_submission.zip` with the three notebooks, your `cs239/` code, the saved models
-(`two_layer_net_best.npz`, `fc_net_best.npz`) and `hw3_notebooks.pdf`, a PDF of your executed
-notebooks, and lists what it packed. It refuses, saying why, when a notebook was not run, a file
-is missing or the zip would exceed 50 MB. The PDF is printed by a headless Chromium or Chrome
-browser; without one the zip is still built (without the PDF) and the tool says how to install
-one. Upload `hw3_submission.zip` (and the PDF, if your course asks for it separately) to
-Gradescope.
-""".format(nb_lines=nb_lines, rows=rows)
+def student_readme(notebooks, functions):
+    """The release's README.md (setup, data, notebooks, self-check, submission), from
+    tools/templates/student_README.md and the manifest."""
+    template = string.Template((TEMPLATES / "student_README.md").read_text(encoding="utf-8"))
+    return template.substitute(
+        title=manifest.TITLE, zip=manifest.SUBMISSION_ZIP, pdf=manifest.NOTEBOOKS_PDF,
+        models=", ".join("`%s`" % m for m in manifest.MODELS),
+        notebooks="\n".join("%d. `%s`" % (i + 1, n) for i, n in enumerate(notebooks)),
+        functions="\n".join("| `%s` | `%s` | %s, *%s* |" % (q, f, nb, sec)
+                             for f, q, nb, sec in functions))
 
 
-def graded_functions(root, notebooks=NOTEBOOK_ORDER):
-    """[(file, qualname, notebook, section)] for every stubbed function, by notebook order."""
-    seen, out = set(), []
-    for py in sorted((root / "cs239").rglob("*.py")):
-        if "__pycache__" in py.parts:
-            continue
-        rel = py.relative_to(root).as_posix()
-        text = py.read_text(encoding="utf-8")
-        for _, qualname in stubify.region_functions(text, rel):
-            if qualname in seen or qualname not in stubify.SECTIONS:
-                continue
-            seen.add(qualname)
-            nb, sec = stubify.section_for(qualname)
-            out.append((rel, qualname, nb, sec))
+def graded_functions(notebooks):
+    """[(file, qualname, notebook, section)] for every graded function, by notebook order."""
     order = {n: i for i, n in enumerate(notebooks)}
+    out = [(f.file, f.name, f.notebook, f.section[0] if isinstance(f.section, tuple)
+            else f.section) for f in manifest.FUNCTIONS]
     return sorted(out, key=lambda f: order.get(f[2], len(order)))
 
 
@@ -210,11 +140,10 @@ def add_student_files(root, dest):
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_bytes(src.read_bytes())
     present = [n.name for n in sorted(dest.glob("*.ipynb"))]
-    ordered = [n for n in NOTEBOOK_ORDER if n in present] + \
-              [n for n in present if n not in NOTEBOOK_ORDER]
+    ordered = [n for n in manifest.NOTEBOOKS if n in present] + \
+              [n for n in present if n not in manifest.NOTEBOOKS]
     (dest / "README.md").write_text(
-        student_readme(root, dest.name, ordered,
-                       graded_functions(root, NOTEBOOK_ORDER + ordered)),
+        student_readme(ordered, graded_functions(list(manifest.NOTEBOOKS) + ordered)),
         encoding="utf-8")
     for f in dest.rglob("*"):
         if f.is_file():
@@ -226,7 +155,7 @@ def add_student_files(root, dest):
 def nbgrader_post_convert_hook(assignment, student, notebooks):
     """nbgrader_config.py's GenerateAssignment.post_convert_hook.
 
-    Makes a plain `nbgrader generate_assignment hw3` (or formgrader's Generate button) write the
+    Makes a plain `nbgrader generate_assignment NAME` (or formgrader's Generate button) write the
     whole student release, not only the notebooks: the stubbed package, data scripts and README
     are added to the folder nbgrader just wrote, then the leak check runs. nbgrader only logs a
     failing hook, so problems are printed to stderr in capitals as well.
@@ -278,7 +207,7 @@ def sync(staging, out):
     return written, removed, unchanged
 
 
-def release(root=ROOT, assignment="hw3", out=None, db_url=None, quiet=False):
+def release(root=ROOT, assignment=manifest.NAME, out=None, db_url=None, quiet=False):
     """Build, leak-check and write the release; return the list of written files.
 
     db_url defaults to the course gradebook (root/gradebook.db) when writing the course's own
@@ -307,7 +236,7 @@ def release(root=ROOT, assignment="hw3", out=None, db_url=None, quiet=False):
     return written
 
 
-def fill_in(release_dir, dest, root=ROOT, assignment="hw3"):
+def fill_in(release_dir, dest, root=ROOT, assignment=manifest.NAME):
     """Copy a release to dest as a student who solved everything would have it (demo, tests).
 
     The released notebooks get every nbgrader solution cell back from the master copy (marker
@@ -342,9 +271,9 @@ def fill_in(release_dir, dest, root=ROOT, assignment="hw3"):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m tools.release", description=__doc__.split("\n")[0])
-    ap.add_argument("--assignment", default="hw3")
+    ap.add_argument("--assignment", default=manifest.NAME)
     ap.add_argument("--root", default=str(ROOT), help="the master copy (default: this repository)")
-    ap.add_argument("--out", default=None, help="release folder (default: ROOT/assignments/hw3)")
+    ap.add_argument("--out", default=None, help="release folder (default: ROOT/assignments/NAME)")
     ap.add_argument("--db", default=None, help="nbgrader gradebook URL (default: ROOT/gradebook.db "
                     "for the default --out, a throwaway database otherwise)")
     ap.add_argument("--check", action="store_true",
@@ -373,7 +302,7 @@ def stale_files(fresh, current):
             + ["differs: %s" % p for p in sorted(set(a) & set(b)) if a[p] != b[p]])
 
 
-def check_up_to_date(root=ROOT, assignment="hw3", out=None):
+def check_up_to_date(root=ROOT, assignment=manifest.NAME, out=None):
     root = Path(root).resolve()
     out = Path(out) if out else root / "assignments" / assignment
     with tempfile.TemporaryDirectory(prefix="cs239-release-check-") as tmp:

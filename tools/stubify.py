@@ -14,10 +14,11 @@ indentation, inside a function or method) becomes, at the same indentation,
                               "for in <Notebook>.ipynb, section '<section>'.")
 
 The enclosing function's qualified name comes from the file's syntax tree; the notebook section
-from SECTIONS below (a region in a function that has no entry there is an error, and a test checks
-that every entry names a heading that exists in that notebook). A function with several regions
-gets the same raise in each of them: the traceback line shows which TODO is next. Everything
-outside the regions (docstrings, TODO comments, provided code) is kept byte for byte.
+from the assignment manifest (cs239/tools/manifest.py: a region in a function that has no entry
+there is an error, and a test checks that every entry names a heading of that notebook). A
+function with several regions gets the same raise in each of them: the traceback line shows
+which TODO is next. Everything outside the regions (docstrings, TODO comments, provided code) is
+kept byte for byte.
 
 Usage: python -m tools.stubify SRC.py [DEST.py]   (prints to stdout without DEST)
 """
@@ -26,47 +27,24 @@ import re
 import sys
 from pathlib import Path
 
+from cs239.tools import manifest
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 OTHER_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS",
                  "### BEGIN MARK SCHEME", "### END MARK SCHEME")
 
-# qualname -> (notebook, section) for the stub messages. A section is a heading of that notebook,
-# or "Heading > Subheading" (each part the start of a heading, in order) when one heading alone is
-# ambiguous. An entry may also be a list with one (notebook, section) per solution region of the
-# function, in file order. tests/test_stubify.py checks that every region has an entry and that
-# every section exists in source/hw3.
-SECTIONS = {
-    # cs239/layers.py
-    "affine_forward": ("FullyConnectedNets.ipynb", "Affine layer: forward"),
-    "affine_backward": ("FullyConnectedNets.ipynb", "Affine layer: backward"),
-    "relu_forward": ("FullyConnectedNets.ipynb", "ReLU activation: forward"),
-    "relu_backward": ("FullyConnectedNets.ipynb", "ReLU activation: backward"),
-    "swish_forward": ("Backprop.ipynb", "Swish activation"),
-    "swish_backward": ("Backprop.ipynb", "Swish activation: backward"),
-    "svm_loss": ("FullyConnectedNets.ipynb", "Loss layers: Softmax and SVM"),
-    "softmax_loss": ("FullyConnectedNets.ipynb", "Loss layers: Softmax and SVM"),
-    # cs239/optim.py
-    "sgd_momentum": ("FullyConnectedNets.ipynb", "SGD+Momentum"),
-    "rmsprop": ("FullyConnectedNets.ipynb", "RMSProp and Adam"),
-    "adam": ("FullyConnectedNets.ipynb", "RMSProp and Adam"),
-    # cs239/classifiers/neural_net.py
-    "TwoLayerNet.loss": [("TwoLayerNet.ipynb", "Forward pass: compute scores"),
-                         ("TwoLayerNet.ipynb", "Forward pass: compute loss"),
-                         ("TwoLayerNet.ipynb", "Backward pass")],
-    "TwoLayerNet.train": ("TwoLayerNet.ipynb", "Train the network"),
-    "TwoLayerNet.predict": ("TwoLayerNet.ipynb", "Train the network"),
-    # cs239/classifiers/fc_net.py
-    "FullyConnectedNet.__init__": ("FullyConnectedNets.ipynb", "Multilayer network"),
-    "FullyConnectedNet.loss": ("FullyConnectedNets.ipynb", "Multilayer network"),
-    # cs239/derivations.py
-    "autoencoder_grad": ("Backprop.ipynb", "Problem 1: linear autoencoder > (d) Code it"),
-    "autoencoder_grad_batch": ("Backprop.ipynb",
-                               "Problem 1: linear autoencoder > The batch version"),
-    "gplvm_logdet_grad": ("Backprop.ipynb", "Problem 2: GP-LVM > (c) Code it"),
-    "gplvm_trace_grad": ("Backprop.ipynb", "Problem 2: GP-LVM > (c) Code it"),
-    "gplvm_grad": ("Backprop.ipynb", "Problem 2: GP-LVM > (c) Code it"),
-}
+
+def manifest_sections(functions=manifest.FUNCTIONS):
+    """qualname -> (notebook, section), or a list with one pair per solution region (in file
+    order), from the assignment manifest's graded functions."""
+    return {f.name: ([(f.notebook, sec) for sec in f.section] if isinstance(f.section, tuple)
+                     else (f.notebook, f.section)) for f in functions}
+
+
+# tests/test_stubify.py checks that every region has an entry and that every section exists in
+# the assignment's master notebooks.
+SECTIONS = manifest_sections()
 
 
 class StubifyError(ValueError):
@@ -215,8 +193,8 @@ def stubify_source(text, relpath, filename=None, sections=None):
             raise StubifyError("%s:%d: solution region outside any function (only function and "
                                "method bodies can be stubbed)" % (filename, begin + 1))
         if qualname not in sections:
-            raise StubifyError("%s:%d: no notebook section for %r: add it to SECTIONS in "
-                               "tools/stubify.py" % (filename, begin + 1, qualname))
+            raise StubifyError("%s:%d: no notebook section for %r: add it to FUNCTIONS in "
+                               "cs239/tools/manifest.py" % (filename, begin + 1, qualname))
         part = parts[qualname] = parts.get(qualname, -1) + 1
         out.extend(lines[pos:begin])
         out.extend(stub_lines(indent, stub_message(qualname, relpath, part, sections), newline))

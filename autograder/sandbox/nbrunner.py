@@ -6,7 +6,7 @@ by the kernel)
 and stdout/stderr going to a log file. It never imports the ``autograder`` package.
 
 Protocol on that socket: the judge sends one length-prefixed JSON request {site, python, submission,
-cells: [{source, grade_id}], timeout, name}; the runner answers with one length-prefixed JSON
+cells: [{source, grade_id}], timeout, kernel_args}; the runner answers with one length-prefixed JSON
 reply {outcomes: {grade_id: {status, ename, evalue}}, error}. The judge trusts none of it beyond
 "which of the cells it designated passed": points, messages and ids are checked on its side.
 
@@ -43,11 +43,12 @@ def _send(sock, obj):
     sock.sendall(struct.pack("<Q", len(data)) + data)
 
 
-def _kernel_spec(python, root):
+def _kernel_spec(python, root, extra):
     spec = os.path.join(root, "jupyter", "kernels", "cs239")
     os.makedirs(spec)
     with open(os.path.join(spec, "kernel.json"), "w") as f:
-        json.dump({"argv": [python, "-S", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        json.dump({"argv": [python, "-S", "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                            *extra],
                    "display_name": "cs239 sandbox", "language": "python"}, f)
 
 
@@ -63,7 +64,7 @@ def run(req):
     work = os.path.join(home, "nb")
     # a private, writable copy of the submission: the notebook's working directory
     shutil.copytree(req["submission"], work, symlinks=True)
-    _kernel_spec(req["python"], home)
+    _kernel_spec(req["python"], home, [str(a) for a in req.get("kernel_args", [])])
     cells, graded = [], {}
     for i, c in enumerate(req["cells"]):
         cells.append(nbformat.v4.new_code_cell(c["source"]))

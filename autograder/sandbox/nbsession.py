@@ -100,9 +100,10 @@ def kernel_site(mode):
 
 
 def run_notebook(rt, site, submission, cells, workdir, cell_timeout, seconds, memory, fsize,
-                 nproc):
+                 nproc, kernel_args=()):
     """Run CELLS ([{source, grade_id}]) in a kernel, as the worker of runtime RT, with the
     submission folder SUBMISSION (read-only to the worker) copied as the working directory.
+    KERNEL_ARGS: extra ipykernel arguments (the notebook-parameters hook).
     WORKDIR: a path that does not exist yet, in a directory only root can write.
     Returns (reply dict or None, log text); None when the runner sent nothing usable within
     SECONDS of wall clock."""
@@ -121,7 +122,8 @@ def run_notebook(rt, site, submission, cells, workdir, cell_timeout, seconds, me
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "NBGRADER_EXECUTION": "autograde", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     # The instructor's data folder, and size overrides for the notebooks' parameters cell
-    # (e.g. grade at a reduced scale); both are set by whoever runs the grader, never a student.
+    # (e.g. grade at a reduced scale; applied by the hook of autograder/notebook_parameters.py);
+    # both are set by whoever runs the grader, never a student.
     for name in ("CS239_CIFAR10_DIR", "CS239_NOTEBOOK_PARAMETERS"):
         if os.environ.get(name):
             env[name] = os.environ[name]
@@ -139,7 +141,7 @@ def run_notebook(rt, site, submission, cells, workdir, cell_timeout, seconds, me
             **as_isolated_worker(rt, limits))
         theirs.close()
         req = dict(site=site, python=rt.python, submission=str(submission), cells=cells,
-                   timeout=int(cell_timeout))
+                   timeout=int(cell_timeout), kernel_args=list(kernel_args))
         data = json.dumps(req).encode()
         mine.settimeout(max(1.0, deadline - time.monotonic()))
         mine.sendall(struct.pack("<Q", len(data)) + data)

@@ -76,8 +76,7 @@ def test_autoencoder_fd(student, ref):
                 mistakes=_ae_mistakes(W, x))
 
 
-@graded("autoencoder_grad: batch version autoencoder_grad_batch (mean over the columns of X)",
-        points=2)
+@graded("autoencoder_grad_batch: dL/dW matches (the mean over the columns of X)", points=2)
 def test_autoencoder_grad_batch(student, ref):
     for m, n, N in [(2, 5, 4), (1, 2, 3), (3, 4, 1)]:
         W, X = _ae("b", m, n, N)

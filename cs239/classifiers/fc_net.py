@@ -109,20 +109,11 @@ class FullyConnectedNet:
         ### BEGIN SOLUTION
         loss, dscores = softmax_loss(scores, y)
         dout, grads["W%d" % L], grads["b%d" % L] = affine_backward(dscores, caches[L - 1])
-        for i in range(L - 1, 1, -1):
+        for i in range(L - 1, 0, -1):
             dout, grads["W%d" % i], grads["b%d" % i] = affine_act_backward(dout, caches[i - 1])
-        if L > 1:
-            # Layer 1: nothing upstream needs dX, and dX = da @ W1.T would be the largest
-            # matrix product of the backward pass (N x D x H1), so compute only dW1 and db1
-            # (autograd frameworks skip it too, as X does not require a gradient).
-            _, act_cache, activation = caches[0]
-            _, act_backward = ACTIVATIONS[activation]
-            da = act_backward(dout, act_cache)
-            grads["W1"] = X.reshape(X.shape[0], -1).T @ da
-            grads["b1"] = da.sum(axis=0)
         for i in range(1, L + 1):
             W = self.params["W%d" % i]
-            loss += 0.5 * self.reg * np.vdot(W, W)  # sum(W**2) without a temporary W**2
+            loss += 0.5 * self.reg * np.sum(W**2)
             grads["W%d" % i] += self.reg * W
         ### END SOLUTION
 

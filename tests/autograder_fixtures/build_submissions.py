@@ -11,8 +11,8 @@ FIXTURE_SUITES = REPO / "tests" / "autograder_fixtures" / "suites"
 
 
 def make_submission(root, name, patches=None, files=None):
-    """ROOT/NAME laid out like assignments/hw3 with the reference cs239; PATCHES maps a module
-    path (e.g. "layers.py") to code appended to it (a later def overrides the reference's)."""
+    """ROOT/NAME laid out like the release with the reference cs239; PATCHES maps a module path
+    (e.g. "layers.py") to code appended to it (a later def overrides the reference's)."""
     d = Path(root) / name
     shutil.copytree(REPO / "cs239", d / "cs239",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))

@@ -17,6 +17,7 @@ import hashlib
 import http.client
 import io
 import os
+import pickle
 import posixpath
 import shutil
 import struct
@@ -79,63 +80,52 @@ def is_complete(folder):
 
 # ----------------------------------------------------------------------------------------------
 # progress
-class _Progress:
-    """A byte counter on stderr: a tqdm bar on a terminal when tqdm is installed, else plain
-    text (updated in place on a terminal, one line per 10% in a log file)."""
+class _Lines:
+    """The fallback progress (tqdm missing, or stderr a log file): one line per 10%."""
 
-    def __init__(self, total, initial, desc, quiet):
-        self.total, self.done, self.desc, self.quiet = total, initial, desc, quiet
-        self.bar = None
-        self.last = 0.0
-        self.last_pct = -1
-        self.start, self.start_bytes = time.monotonic(), initial
-        if quiet:
-            return
-        try:
-            self.tty = sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            self.tty = False
-        if self.tty:
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, initial=initial, desc=desc, unit="B",
-                                unit_scale=True, unit_divisor=1024, file=sys.stderr,
-                                dynamic_ncols=True)
-            except Exception:  # tqdm missing or broken: plain text
-                self.bar = None
+    def __init__(self, total, initial, desc):
+        self.total, self.done, self.desc = total, initial, desc
+        self.start, self.start_bytes, self.last_pct = time.monotonic(), initial, -1
 
     def update(self, n):
         self.done += n
-        if self.quiet:
-            return
-        if self.bar is not None:
-            self.bar.update(n)
-            return
-        now = time.monotonic()
         pct = int(100 * self.done / self.total) if self.total else -1
-        if self.tty:
-            if now - self.last < 0.2 and self.done != self.total:
-                return
-            end = "\r"
-        else:  # a log file: one line per 10%
-            if pct // 10 == self.last_pct // 10:
-                return
-            end = "\n"
-        self.last, self.last_pct = now, pct
-        rate = (self.done - self.start_bytes) / max(now - self.start, 1e-6)
+        if pct // 10 == self.last_pct // 10:
+            return
+        self.last_pct = pct
+        rate = (self.done - self.start_bytes) / max(time.monotonic() - self.start, 1e-6)
         of = "/%s (%d%%)" % (_human(self.total), pct) if self.total else ""
-        sys.stderr.write("%s: %s%s  %.1f MB/s%s" % (self.desc, _human(self.done), of,
-                                                     rate / 1e6, end))
-        sys.stderr.flush()
+        _say("%s: %s%s  %.1f MB/s" % (self.desc, _human(self.done), of, rate / 1e6))
 
     def close(self):
-        if self.quiet:
-            return
-        if self.bar is not None:
-            self.bar.close()
-        elif self.tty:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        pass
+
+
+class _Silent:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total, initial, desc, quiet):
+    """A byte counter on stderr: tqdm's bar on a terminal when tqdm is installed, else plain
+    lines (the script may run before `pip install`)."""
+    if quiet:
+        return _Silent()
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if tty:
+        try:
+            from tqdm import tqdm
+            return tqdm(total=total, initial=initial, desc=desc, unit="B", unit_scale=True,
+                        unit_divisor=1024, file=sys.stderr, dynamic_ncols=True)
+        except ImportError:
+            pass
+    return _Lines(total, initial, desc)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -182,7 +172,7 @@ def _download_once(url, part, quiet, timeout):
             mode, start = "wb", 0
             total = int(length) if length and length.isdigit() else None
         expected_body = (total - start) if total is not None else None
-        bar = _Progress(total, start, "downloading " + ARCHIVE, quiet)
+        bar = _progress(total, start, "downloading " + ARCHIVE, quiet)
         got = 0
         try:
             with open(part, mode) as f:
@@ -243,14 +233,28 @@ def download(url, archive, md5, quiet=False, retries=3, timeout=30.0):
 
 # ----------------------------------------------------------------------------------------------
 # extraction
-def _member_target(archive, member):
+def _check_path(member, dest):
+    """Raise tarfile.TarError when member would land outside dest: tarfile's own extraction
+    filter where this Python has it (3.12, and 3.10.12 / 3.11.4 on), else the same rules."""
+    data_filter = getattr(tarfile, "data_filter", None)
+    if data_filter is not None:
+        data_filter(member, dest)
+        return
+    parts = member.name.replace("\\", "/").split("/")
+    if (member.name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]
+            or posixpath.normpath(member.name).startswith("..")):
+        raise tarfile.TarError("outside the destination")
+
+
+def _member_target(archive, member, dest):
     """The file name to extract a tar member to, or None for directories; Error if unsafe."""
     name = member.name
-    parts = name.replace("\\", "/").split("/")
-    if (name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]
-            or posixpath.normpath(name).startswith("..")):
-        raise Error("refusing to extract %s: unsafe path %r in the archive (not an official "
-                    "CIFAR-10 archive?)" % (archive, name))
+    try:
+        _check_path(member, dest)
+    except tarfile.TarError as e:        # tarfile.FilterError is one
+        raise Error("refusing to extract %s: unsafe path %r in the archive (%s; not an official "
+                    "CIFAR-10 archive?)" % (archive, name, e)) from None
+    parts = name.split("/")
     if not (member.isfile() or member.isdir()):
         raise Error("refusing to extract %s: %r is a link or special file (not an official "
                     "CIFAR-10 archive?)" % (archive, name))
@@ -276,7 +280,7 @@ def extract(archive, dest, quiet=False):
         try:
             with tarfile.open(archive, "r:gz") as tf:
                 for member in tf:
-                    target = _member_target(archive, member)
+                    target = _member_target(archive, member, tmp)
                     if target is None:
                         continue
                     src = tf.extractfile(member)
@@ -316,57 +320,27 @@ def install_from(archive, dest, md5=MD5, quiet=False):
 
 # ----------------------------------------------------------------------------------------------
 # synthetic data set
+class _Python2Pickler(pickle._Pickler):
+    """pickle protocol 2 with bytes written as Python 2 str, like the original CIFAR-10 batches
+    (so the files load with encoding='bytes' or 'latin1' exactly like the originals; Python 3's
+    own protocol 2 writes bytes as calls to _codecs.encode)."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def save_python2_str(self, obj):
+        n = len(obj)
+        self.write(pickle.SHORT_BINSTRING + bytes([n]) + obj if n < 256
+                   else pickle.BINSTRING + struct.pack("<i", n) + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = save_python2_str
+
+
 def _pickle2(obj):
-    """Serialize obj exactly like the original (Python 2) CIFAR-10 batch pickles, protocol 2.
-
-    Supports dict, list, bytes (written as Python 2 str, so the files load with
-    encoding='bytes' or 'latin1' like the originals), int, None and 2-D uint8 numpy arrays.
-    """
-    out = [b"\x80\x02"]
-    w = out.append
-
-    def save(x):
-        if x is None:
-            w(b"N")
-        elif isinstance(x, bool):
-            w(b"\x88" if x else b"\x89")
-        elif isinstance(x, int):
-            if 0 <= x < 256:
-                w(b"K" + bytes([x]))
-            elif 0 <= x < 65536:
-                w(b"M" + struct.pack("<H", x))
-            else:
-                w(b"J" + struct.pack("<i", x))
-        elif isinstance(x, bytes):
-            w(b"U" + bytes([len(x)]) + x if len(x) < 256 else b"T" + struct.pack("<i", len(x)) + x)
-        elif isinstance(x, list):
-            w(b"]")
-            for i in range(0, len(x), 1000):
-                w(b"(")
-                for item in x[i:i + 1000]:
-                    save(item)
-                w(b"e")
-        elif isinstance(x, dict):
-            w(b"}(")
-            for k, v in x.items():
-                save(k)
-                save(v)
-            w(b"u")
-        elif type(x).__name__ == "ndarray" and x.dtype.str == "|u1" and x.ndim == 2:
-            w(b"cnumpy.core.multiarray\n_reconstruct\nq\x01cnumpy\nndarray\nq\x02")
-            w(b"K\x00\x85U\x01b\x87R(K\x01")
-            save(int(x.shape[0]))
-            save(int(x.shape[1]))
-            w(b"\x86cnumpy\ndtype\nU\x02u1K\x00K\x01\x87R(K\x03U\x01|NNN")
-            w(b"J\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89")
-            save(x.tobytes(order="C"))
-            w(b"tb")
-        else:  # pragma: no cover - only called with the types above
-            raise TypeError("cannot pickle %r" % type(x))
-
-    save(obj)
-    w(b".")
-    return b"".join(out)
+    """obj pickled like a CIFAR-10 batch file (protocol 2, Python 2 str)."""
+    out = io.BytesIO()
+    _Python2Pickler(out, protocol=2).dump(obj)
+    return out.getvalue()
 
 
 def synthetic_images(n, seed, np):

@@ -1,12 +1,14 @@
-"""Execute the course notebooks with parameter overrides (papermill style), for tests, demo and bench.
+"""Execute the course notebooks with size overrides, for tests, demo and bench.
 
-Every notebook in source/hw3 has one code cell tagged ``parameters`` near the top that holds
-every size and iteration knob at homework-scale defaults. ``run_notebook`` inserts a cell of
-overrides right after it (tagged ``injected-parameters``) and executes the notebook with nbclient:
+Every master notebook (source/<assignment>/) that trains anything has one code cell tagged
+``parameters`` near the top that holds every size and iteration knob at homework-scale defaults.
+``run_notebook`` executes a notebook with nbclient, the overrides applied right after that cell
+by the kernel hook of autograder/notebook_parameters.py (the grader uses the same hook; the
+notebook itself is not changed):
 
-    from tools.notebooks import QUICK_PARAMETERS, run_notebook, extract_checks
-    nb = run_notebook("source/hw3/TwoLayerNet.ipynb", QUICK_PARAMETERS["TwoLayerNet"],
-                      cwd=workdir, env={"CS239_CIFAR10_DIR": data_dir}, html_out="out.html")
+    from tools.notebook_runner import QUICK_PARAMETERS, run_notebook, extract_checks
+    nb = run_notebook(path, QUICK_PARAMETERS["TwoLayerNet"], cwd=workdir,
+                      env={"CS239_CIFAR10_DIR": data_dir}, html_out="out.html")
     bad = [c for c in extract_checks(nb) if not c["ok"]]
 
 The notebook runs in ``cwd`` (default: its own folder), which is where it writes its saved
@@ -21,20 +23,22 @@ Checks printed by the notebooks follow one format, which ``extract_checks`` pars
 and final results are printed as ``Final <name>: <value>`` (``extract_metrics``).
 
 Command line (prints the checks and metrics; HTML next to the output notebook):
-    python -m tools.notebooks source/hw3/TwoLayerNet.ipynb --quick --cwd /tmp/run --html out.html
+    python -m tools.notebook_runner NOTEBOOK.ipynb --quick --cwd /tmp/run --html out.html
 """
-import copy
 import math
 import os
 import re
 from pathlib import Path
 
 import nbformat
+from nbconvert.filters import strip_ansi
+
+from autograder import notebook_parameters
 
 __all__ = [
-    "QUICK_PARAMETERS", "NotebookCellError", "run_notebook", "inject_parameters",
-    "parameters_cell_index", "export_html", "notebook_output_text", "extract_checks",
-    "extract_metrics", "quick_parameters",
+    "QUICK_PARAMETERS", "NotebookCellError", "run_notebook", "parameters_cell_index",
+    "export_html", "notebook_output_text", "extract_checks",
+    "extract_metrics", "quick_parameters", "quick_parameters_for_all",
 ]
 
 DEFAULT_TIMEOUT = 1800  # seconds per cell; homework-scale training cells take a few minutes
@@ -72,8 +76,7 @@ _METRIC_RE = re.compile(r"^Final (?P<name>[^:\n]+):\s*(?P<value>[-+]?\d+\.?\d*(?
 
 class NotebookCellError(RuntimeError):
     """A cell of an executed notebook raised. Attributes: path, cell_index (index in the
-    notebook file, not counting the injected parameters cell), ename, evalue, source, nb
-    (the partly executed notebook)."""
+    notebook file), ename, evalue, source, nb (the partly executed notebook)."""
 
     def __init__(self, path, cell_index, ename, evalue, source, traceback_text, nb):
         self.path, self.cell_index, self.ename, self.evalue = path, cell_index, ename, evalue
@@ -88,6 +91,18 @@ def quick_parameters(path):
     return dict(QUICK_PARAMETERS.get(Path(path).stem, {}))
 
 
+def quick_parameters_for_all():
+    """One set of small sizes for every notebook, for runs that cannot tell the notebooks apart
+    (the grader and nbgrader pass one CS239_NOTEBOOK_PARAMETERS to every kernel)."""
+    merged = {}
+    for params in QUICK_PARAMETERS.values():
+        for key, value in params.items():
+            if merged.get(key, value) != value:
+                raise ValueError("QUICK_PARAMETERS disagree on %r" % key)
+            merged[key] = value
+    return merged
+
+
 def parameters_cell_index(nb):
     """Index of the code cell tagged ``parameters``; ValueError if there is not exactly one."""
     found = [i for i, c in enumerate(nb.cells)
@@ -96,27 +111,6 @@ def parameters_cell_index(nb):
         raise ValueError("expected exactly one code cell tagged 'parameters', found %d"
                          % len(found))
     return found[0]
-
-
-def inject_parameters(nb, parameters):
-    """A copy of nb with a cell assigning ``parameters`` inserted after the parameters cell.
-
-    Values must be Python literals (their repr is written into the cell). Returns
-    (new_nb, injected_index); injected_index is None when there is nothing to inject.
-    """
-    nb = copy.deepcopy(nb)
-    if not parameters:
-        return nb, None
-    index = parameters_cell_index(nb)
-    lines = ["# Parameters injected by tools/notebooks.py"]
-    for name, value in parameters.items():
-        if not str(name).isidentifier():
-            raise ValueError("parameter name %r is not a Python identifier" % (name,))
-        lines.append("%s = %r" % (name, value))
-    cell = nbformat.v4.new_code_cell("\n".join(lines) + "\n")
-    cell.metadata["tags"] = ["injected-parameters"]
-    nb.cells.insert(index + 1, cell)
-    return nb, index + 1
 
 
 def export_html(nb, html_out):
@@ -128,15 +122,11 @@ def export_html(nb, html_out):
     Path(html_out).write_text(body, encoding="utf-8")
 
 
-def _strip_ansi(text):
-    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
-
-
 def run_notebook(path, parameters=None, cwd=None, timeout=DEFAULT_TIMEOUT, env=None,
                  html_out=None, kernel_name="python3"):
     """Execute the notebook at ``path`` top to bottom and return the executed NotebookNode.
 
-    - parameters: dict of overrides injected after the ``parameters`` cell (None: defaults).
+    - parameters: dict of overrides applied after the ``parameters`` cell (None: defaults).
     - cwd: working directory of the kernel (default: the notebook's folder); saved models
       land there.
     - timeout: seconds allowed per cell.
@@ -153,13 +143,15 @@ def run_notebook(path, parameters=None, cwd=None, timeout=DEFAULT_TIMEOUT, env=N
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError("notebook not found: %s" % path)
-    nb, injected = inject_parameters(nbformat.read(path, as_version=4), parameters)
+    nb = nbformat.read(path, as_version=4)
     cwd = Path(cwd) if cwd is not None else path.resolve().parent
     kernel_env = dict(os.environ)
     kernel_env.update({k: str(v) for k, v in (env or {}).items()})
+    kernel_env.update(notebook_parameters.environment(parameters or {}))
     kernel_env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=False,
-                            resources={"metadata": {"path": str(cwd)}})
+                            resources={"metadata": {"path": str(cwd)}},
+                            extra_arguments=notebook_parameters.kernel_arguments())
     try:
         client.execute(env=kernel_env, cwd=str(cwd))
     except CellExecutionError:
@@ -168,9 +160,8 @@ def run_notebook(path, parameters=None, cwd=None, timeout=DEFAULT_TIMEOUT, env=N
             if errors:
                 if html_out:
                     export_html(nb, html_out)
-                original = i - 1 if injected is not None and i > injected else i
-                tb = _strip_ansi("\n".join(errors[0].get("traceback", [])))
-                raise NotebookCellError(str(path), original, errors[0].get("ename", "?"),
+                tb = strip_ansi("\n".join(errors[0].get("traceback", [])))
+                raise NotebookCellError(str(path), i, errors[0].get("ename", "?"),
                                         errors[0].get("evalue", ""), cell.source,
                                         tb[-3000:], nb) from None
         raise
@@ -192,7 +183,7 @@ def notebook_output_text(nb, cell_index=None):
                 text = out.get("data", {}).get("text/plain")
                 if text and not text.startswith(("<Figure", "HBox(", "<IPython")):
                     parts.append(text + "\n")
-    return _strip_ansi("".join(parts))
+    return strip_ansi("".join(parts))
 
 
 def extract_checks(nb):

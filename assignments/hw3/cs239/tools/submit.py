@@ -1,18 +1,18 @@
-"""Build hw3_submission.zip for Homework 3 (run from the homework folder).
+"""Build the submission zip of the homework (run from the homework folder).
 
-    python -m cs239.submit               # checks, prints the PDF, builds hw3_submission.zip
-    python -m cs239.submit --no-pdf      # without the PDF (e.g. no browser on this machine)
+    python -m cs239.tools.submit             # checks, prints the PDF, builds <name>_submission.zip
+    python -m cs239.tools.submit --no-pdf    # without the PDF (e.g. no browser on this machine)
 
-The zip holds the three notebooks (executed and saved), every .py file of your cs239/ package,
-the saved models two_layer_net_best.npz and fc_net_best.npz, and hw3_notebooks.pdf, a PDF of the
-executed notebooks (printed by headless Chromium/Chrome from nbconvert's HTML; no LaTeX needed).
+The zip holds the notebooks (executed and saved), every .py file of your cs239/ package, the
+saved models and <name>_notebooks.pdf, a PDF of the executed notebooks (printed by headless
+Chromium/Chrome from nbconvert's HTML; no LaTeX needed); the lists and names are those of
+cs239/tools/manifest.py.
 
 It refuses, saying why and what to do, when a file is missing, a notebook was not run (or only
 partly), or the zip would be larger than the limit (50 MB). It lists what it packed with sizes.
 """
 import argparse
 import copy
-import json
 import os
 import shutil
 import subprocess
@@ -21,10 +21,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-NOTEBOOKS = ["TwoLayerNet.ipynb", "FullyConnectedNets.ipynb", "Backprop.ipynb"]
-MODELS = ["two_layer_net_best.npz", "fc_net_best.npz"]
-ZIP_NAME = "hw3_submission.zip"
-PDF_NAME = "hw3_notebooks.pdf"
+from cs239.tools import manifest
+from cs239.tools.notebook_status import read_status, was_run
+
+NOTEBOOKS = list(manifest.NOTEBOOKS)
+MODELS = list(manifest.MODELS)
+ZIP_NAME = manifest.SUBMISSION_ZIP
+PDF_NAME = manifest.NOTEBOOKS_PDF
 MAX_MB = 50
 BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
             "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
@@ -33,48 +36,34 @@ BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stab
             r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe"]
 GET_A_BROWSER = ("install Chromium or Google Chrome (Debian/Ubuntu: `sudo apt-get install "
                  "chromium`; macOS/Windows: https://www.google.com/chrome/), or point "
-                 "CS239_BROWSER at one, then run `python -m cs239.submit` again")
+                 "CS239_BROWSER at one, then run `python -m cs239.tools.submit` again")
 
 
 class Refused(Exception):
     """The submission cannot be built; the message says why and what to do."""
 
 
-def _source(cell):
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
 def notebook_problems(path):
     """(refusals, warnings) about a saved notebook: was it run top to bottom and saved?"""
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        return ["%s cannot be read as a notebook: %s" % (path.name, e)], []
-    code = [(i, c) for i, c in enumerate(nb.get("cells", []))
-            if c.get("cell_type") == "code" and _source(c).strip()]
-    counts = [c.get("execution_count") for _, c in code]
-    has_output = any(c.get("outputs") for _, c in code)
-    if not code:
+    s = read_status(path)
+    if s.error:
+        return ["%s cannot be read as a notebook: %s" % (path.name, s.error)], []
+    if not s.code_cells:
         return ["%s has no code cells: is it the homework notebook?" % path.name], []
-    if all(n is None for n in counts) or not has_output:
+    if not was_run(s):
         return ["%s was not run (no execution counts or outputs): open it, run Kernel > Restart "
                 "& Run All, then save it" % path.name], []
-    missing = [i for (i, _), n in zip(code, counts) if n is None]
-    if missing:
+    if s.not_run:
         return ["%s was only partly run: %d of %d code cells have no execution count (first: "
                 "cell %d); run Kernel > Restart & Run All, then save it"
-                % (path.name, len(missing), len(counts), missing[0])], []
+                % (path.name, len(s.not_run), len(s.code_cells), s.not_run[0])], []
     warnings = []
-    if counts != sorted(counts) or len(set(counts)) != len(counts):
+    if not s.in_order:
         warnings.append("%s: cells were run out of order; Restart & Run All is safer"
                         % path.name)
-    errors = [(i, o) for i, c in code for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    if errors:
-        i, o = errors[0]
+    if s.errors:
         warnings.append("%s: %d cell(s) end in an error (first: cell %d, %s); submitting anyway"
-                        % (path.name, len(errors), i, o.get("ename", "?")))
+                        % (path.name, len(s.errors), s.errors[0][0], s.errors[0][1]))
     return [], warnings
 
 
@@ -91,15 +80,15 @@ def collect(folder):
         if pkg.is_dir() else []
     if not py:
         missing.append("cs239/ (your package, with its .py files)")
-    for required in ["cs239/layers.py", "cs239/optim.py", "cs239/derivations.py",
-                     "cs239/classifiers/neural_net.py", "cs239/classifiers/fc_net.py"]:
+    for required in manifest.student_files():
         if pkg.is_dir() and not (folder / required).is_file():
             missing.append(required)
     if missing:
         hints = []
         if any(m.endswith(".npz") for m in missing):
+            savers = [n for n in NOTEBOOKS if n in manifest.MODELS.values()]
             hints.append("the .npz files are written by the cells that save the best models "
-                         "in TwoLayerNet.ipynb and FullyConnectedNets.ipynb")
+                         "in %s" % " and ".join(savers))
         raise Refused("missing from %s:\n  %s%s\nRun this command from your homework folder "
                       "(the one with the notebooks)."
                       % (folder, "\n  ".join(missing),
@@ -177,7 +166,7 @@ def build_pdf(notebooks, pdf_path):
     if not browser:
         return False, "no PDF: no Chromium or Chrome browser found; " + GET_A_BROWSER
     with tempfile.TemporaryDirectory(prefix="cs239-pdf-") as tmp:
-        html = Path(tmp) / "hw3_notebooks.html"
+        html = Path(tmp) / (Path(PDF_NAME).stem + ".html")
         try:
             notebooks_to_html(notebooks, html)
         except Exception as e:                     # nbconvert missing or a damaged notebook
@@ -251,8 +240,8 @@ def submit(folder=".", out=None, pdf=True, max_mb=MAX_MB, say=print):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m cs239.submit",
-                                 description="Build hw3_submission.zip from the homework folder.")
+    ap = argparse.ArgumentParser(prog="python -m cs239.tools.submit",
+                                 description="Build %s from the homework folder." % ZIP_NAME)
     ap.add_argument("--out", help="where to write the zip (default: ./%s)" % ZIP_NAME)
     ap.add_argument("--no-pdf", action="store_true", help="do not print the notebooks to PDF")
     ap.add_argument("--max-mb", type=float, default=MAX_MB,
@@ -261,7 +250,7 @@ def main(argv=None):
     try:
         submit(".", args.out, pdf=not args.no_pdf, max_mb=args.max_mb)
     except Refused as e:
-        print("cs239.submit: not submitted: %s" % e, file=sys.stderr)
+        print("cs239.tools.submit: not submitted: %s" % e, file=sys.stderr)
         return 1
     return 0
 
