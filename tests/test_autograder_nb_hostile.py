@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from cs239.tools import manifest
 from tests.autograder_fixtures.build_submissions import REPO, grade, make_submission, results
 
-MASTER = REPO / "source" / "hw3" / "Backprop.ipynb"
+SOURCE = REPO / "source" / manifest.NAME
+MASTER = SOURCE / "Backprop.ipynb"
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="root sandbox mode needs root (CI runs as root)"),
     pytest.mark.skipif(not MASTER.exists(), reason="no Backprop.ipynb"),
@@ -169,7 +171,7 @@ libc.msgget(0, 0o1666)
 def hidden_lines():
     """Lines of the master's hidden test blocks that are long enough to be telling."""
     out = set()
-    for nb in (REPO / "source" / "hw3").glob("*.ipynb"):
+    for nb in SOURCE.glob("*.ipynb"):
         for cell in json.loads(nb.read_text())["cells"]:
             src = "".join(cell["source"])
             for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", src, re.S):
