@@ -50,6 +50,8 @@ def grade_notebooks(cfg, rt, limits, log):
                 rt, nb["site"], sub, cells, Path(cfg["job"]) / f"nb{i}",
                 limits.notebook_cell_seconds, limits.notebook_seconds, limits.memory_bytes,
                 limits.fsize_bytes, limits.nproc, kernel_arguments())
+            if isinstance(reply, dict) and reply.get("error"):
+                log.append(f"{name}: the runner reported: {str(reply['error'])[:500]}")
             log.append(f"{name}: notebook runner log (tail):\n{runner_log}")
         tests += score(name, master, reply, limits.notebook_cell_seconds, log, problem)
     return tests

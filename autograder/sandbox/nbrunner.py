@@ -52,6 +52,13 @@ def _kernel_spec(python, root, extra):
                    "display_name": "cs239 sandbox", "language": "python"}, f)
 
 
+def _copy_or_link(src, dst):
+    if os.path.getsize(src) > 1 << 20:
+        os.symlink(src, dst)
+    else:
+        shutil.copy2(src, dst)
+
+
 def run(req):
     """Execute the cells of REQ in a fresh kernel; grade_id -> outcome."""
     sys.path.append(req["site"])
@@ -62,8 +69,9 @@ def run(req):
 
     home = os.getcwd()
     work = os.path.join(home, "nb")
-    # a private, writable copy of the submission: the notebook's working directory
-    shutil.copytree(req["submission"], work, symlinks=True)
+    # a private, writable copy of the submission: the notebook's working directory (large
+    # files, e.g. saved models, are linked: the file-size limit would stop copying them)
+    shutil.copytree(req["submission"], work, symlinks=True, copy_function=_copy_or_link)
     _kernel_spec(req["python"], home, [str(a) for a in req.get("kernel_args", [])])
     cells, graded = [], {}
     for i, c in enumerate(req["cells"]):
