@@ -27,6 +27,7 @@ from . import results as R
 from .sandbox import (Limits, SandboxError, acquire_slots, clear_user, harden_trusted_process,
                       prepare_runtime, protect, read_capped, sandbox_mode)
 from .sandbox.nbsession import kernel_site
+from .similarity import CODE_FILE, student_code
 from .submission import (BadSubmission, check_notebooks, content_hash, set_worker_permissions,
                          stem_of, unpack)
 
@@ -116,6 +117,7 @@ def grade_one(ctx, src, stem, slot, index):
         except BadSubmission as e:
             res = R.bad_input(e.message, time.monotonic() - t0, meta)
             return _write(dest, stem, res, log, "bad input")
+        code = student_code(root, sha)   # issue 14: for the report, before any worker runs
         rt = ctx.runtimes[slot]
         scratch = job / "scratch"
         scratch.mkdir()
@@ -136,7 +138,7 @@ def grade_one(ctx, src, stem, slot, index):
                                "the course staff will re-run it."],
                           time.monotonic() - t0, dict(meta, status="internal_error"))
             res["score"] = 0
-            return _write(dest, stem, res, log, "INTERNAL ERROR")
+            return _write(dest, stem, res, log, "INTERNAL ERROR", code)
         log.extend(report.get("log", []))
         outputs = "\n".join(t["output"] for t in report["tests"])
         for module, (kind, msg, where) in sorted(report["import_errors"].items()):
@@ -151,9 +153,9 @@ def grade_one(ctx, src, stem, slot, index):
         if report.get("sandbox_errors"):
             res = R.build(tests, messages, time.monotonic() - t0,
                           dict(meta, status="internal_error"))
-            return _write(dest, stem, res, log, "INTERNAL ERROR")
+            return _write(dest, stem, res, log, "INTERNAL ERROR", code)
         res = R.build(tests, messages, time.monotonic() - t0, dict(meta, status="graded"))
-        return _write(dest, stem, res, log, "graded")
+        return _write(dest, stem, res, log, "graded", code)
     finally:
         if not os.environ.get("CS239_KEEP_JOBS"):      # debugging: keep the job dirs
             shutil.rmtree(job, ignore_errors=True)
@@ -192,8 +194,10 @@ def _run_judge(ctx, job, rt, log):
         return None
 
 
-def _write(dest, stem, res, log, status):
+def _write(dest, stem, res, log, status, code=None):
     dest.mkdir(parents=True, exist_ok=True)
+    if code is not None:                                  # issue 14: the report's code.json
+        R.atomic_write(dest / CODE_FILE, code)
     R.atomic_write(dest / "grader.log", "\n".join(x for x in log if x))
     R.atomic_write(dest / "feedback.md", R.feedback_md(stem, res))
     R.atomic_write(dest / "results.json", json.dumps(res, indent=1))
@@ -305,6 +309,8 @@ def grade_batch(args):
         if bar is not None:
             bar.close()
         write_grades(ctx, graded_names)
+        from .report import after_grade    # issue 14: the instructor's report
+        after_grade(ctx.out)
     finally:
         if not os.environ.get("CS239_KEEP_JOBS"):
             shutil.rmtree(ctx.base, ignore_errors=True)

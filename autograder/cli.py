@@ -3,6 +3,7 @@
     grade           grade submissions (batch.py)
     gradescope      build the Gradescope autograder bundle (gradescope.py)
     gradescope-run  (inside the bundle) grade /autograder/submission (gradescope.py)
+    report          the instructor's report of a graded batch (report.py)
 
 To add a subcommand: a parser in ``main`` and one line in ``COMMANDS`` calling your module.
 """
@@ -25,7 +26,13 @@ def _gradescope_run(args):
     return gradescope.run(Path(args.root))
 
 
-COMMANDS = {"grade": grade_batch, "gradescope": _gradescope, "gradescope-run": _gradescope_run}
+def _report(args):                          # issue 14
+    from .report import main as report_main
+    return report_main(args)
+
+
+COMMANDS = {"grade": grade_batch, "gradescope": _gradescope, "gradescope-run": _gradescope_run,
+            "report": _report}
 
 
 def main(argv=None):
@@ -38,6 +45,9 @@ def main(argv=None):
     gs.add_argument("--suites", default=str(DEFAULT_SUITES), metavar="DIR")
     gr = sub.add_parser("gradescope-run", help="(inside the bundle) grade /autograder/submission")
     gr.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    rp = sub.add_parser("report", help="write OUT/report.html and OUT/tests.csv")  # issue 14
+    rp.add_argument("out", metavar="OUT", help="the --out folder of a graded batch")
+    rp.add_argument("--no-similarity", dest="similarity", action="store_false")
     args = ap.parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TOP_LEVEL = ["numpy", "pytest", "tqdm", "nbgrader", "nbconvert", "nbclient", "nbformat",
-             "ipykernel", "jupyter_client", "matplotlib", "ipywidgets"]
+             "ipykernel", "jupyter_client", "matplotlib", "ipywidgets",
+             "copydetect"]    # issue 14: the grade step tokenizes the student-written code
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope image setup (runs once, as root, with network).

@@ -313,8 +313,9 @@ def install_from(archive, dest, md5=MD5, quiet=False):
         got = md5sum(archive)
         if got != md5:
             raise Error("checksum mismatch for %s: expected MD5 %s, got %s; the file is incomplete "
-                        "or not the official archive: download it again (or pass --md5 HEX if you "
-                        "trust this copy)" % (archive, md5, got))
+                        "or not the official archive: download it again, or, if you trust this "
+                        "copy, pass --md5 %s (its checksum) or --md5 skip (no check)"
+                        % (archive, md5, got, got))
     return extract(archive, dest, quiet)
 
 

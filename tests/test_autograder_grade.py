@@ -217,3 +217,16 @@ def test_killed_batch_loses_nothing_already_graded(tmp_path):
     assert "cached" in q.stdout and results(out, "a") == first
     assert set(scores(results(out, "slow"))) == set(scores(first))
     assert not list(out.rglob(".results.json.*"))        # no half-written files
+
+
+def test_grade_ends_with_the_report_and_keeps_student_code(batch):
+    """Issue 14: every grade writes report.html and tests.csv, and code.json (what the student
+    wrote, for the similarity section) next to each results.json; none for rejected input."""
+    _, out, p = batch
+    assert f"report: {out / 'report.html'}" in p.stdout
+    page = (out / "report.html").read_text()
+    assert 'id="per-function"' in page and "Traceback" not in page
+    assert (out / "tests.csv").read_text().count("\n") == 15 + 2
+    code = json.loads((out / "ref" / "code.json").read_text())
+    assert code["sha256"] == results(out, "ref")["extra_data"]["cs239"]["sha256"]
+    assert not (out / "notazip" / "code.json").exists()

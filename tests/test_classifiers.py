@@ -56,7 +56,7 @@ def _toy_model_and_data():
     """CS231n's toy problem (two_layer_net.ipynb)."""
     input_size, hidden_size, num_classes, num_inputs = 4, 10, 3, 5
     np.random.seed(0)
-    net = TwoLayerNet(input_size, hidden_size, num_classes, std=1e-1)
+    net = TwoLayerNet(input_size, hidden_size, num_classes, std=1e-1, dtype=np.float64)
     np.random.seed(1)
     X = 10 * np.random.randn(num_inputs, input_size)
     y = np.array([0, 1, 2, 2, 1])
@@ -119,6 +119,21 @@ def test_two_layer_init_shapes_std_and_zero_biases():
     assert abs(p["W1"].std() - 0.05) < 0.002 and abs(p["W1"].mean()) < 0.002
     np.random.seed(3)
     assert abs(TwoLayerNet(300, 200, 7).params["W1"].std() - 1e-4) < 5e-6  # default std
+
+
+def test_two_layer_parameters_are_float32_by_default_to_match_the_data():
+    """CIFAR-10 arrives as float32: float64 weights would upcast every product (about 2x
+    slower). The toy checks ask for float64, for finite differences."""
+    np.random.seed(0)
+    net = TwoLayerNet(12, 5, 3)
+    assert all(v.dtype == np.float32 for v in net.params.values())
+    X = np.random.randn(4, 12).astype(np.float32)
+    loss, grads = net.loss(X, np.array([0, 1, 2, 0]), reg=0.1)
+    assert all(g.dtype == np.float32 for g in grads.values())
+    net.train(X, np.array([0, 1, 2, 0]), X, np.array([0, 1, 2, 0]), num_iters=3, batch_size=2)
+    assert all(v.dtype == np.float32 for v in net.params.values())
+    assert all(v.dtype == np.float64
+               for v in TwoLayerNet(12, 5, 3, dtype=np.float64).params.values())
 
 
 def test_two_layer_loss_does_not_mutate_inputs():

@@ -26,13 +26,31 @@ def test_every_planted_bug_applies_to_the_reference():
 
 
 @pytest.fixture(scope="module")
-def gradebook(tmp_path_factory):
+def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     p = subprocess.run([sys.executable, "-m", "tools.demo", "--out", str(out)], cwd=ROOT,
                        capture_output=True, text=True, timeout=1200)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    return out, p.stdout
+
+
+@pytest.fixture(scope="module")
+def gradebook(demo_run):
+    out, _ = demo_run
     rows = csv.DictReader(io.StringIO((out / "grades" / "grades.csv").read_text()))
     return {r["submission"]: r for r in rows}, out / "grades"
+
+
+def test_demo_ends_with_the_report(demo_run):
+    """Issue 14: the demo's last lines name the instructor's report, which shows the planted
+    bugs' causes and flags the bug copies of the reference as similar pairs."""
+    out, stdout = demo_run
+    report = out / "grades" / "report.html"
+    assert f"instructor's report: {report}" in stdout.splitlines()[-5:]
+    page = report.read_text()
+    assert "looks like the loss is summed over the examples" in page
+    sim = page[page.index('id="similarity"'):]
+    assert "<td>reference</td>" in sim and "untouched-release</td>" not in sim
 
 
 def test_demo_grades_reference_bugs_and_untouched_release(gradebook):

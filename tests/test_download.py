@@ -216,3 +216,16 @@ def test_idempotent_when_data_or_archive_is_already_there(server, tmp_path, caps
     (tmp_path / NAME).write_bytes(b"corrupt")
     assert _run(server, tmp_path, "--force", "-q") == 0
     assert len(server.requests) == 2
+
+
+def test_from_a_non_official_archive_names_both_ways_out(payload, tmp_path, capsys):
+    """--from with another archive (a mirror's, a re-packed one) refuses it, and says how to
+    accept it: its own checksum or --md5 skip."""
+    archive = tmp_path / NAME
+    archive.write_bytes(payload[0])
+    assert g.main(["--from", str(archive), "--dest", str(tmp_path / "out"), "-q"]) == 1
+    err = capsys.readouterr().err
+    got = payload[1]
+    assert "checksum mismatch" in err and "--md5 skip" in err and "--md5 " + got in err
+    assert g.main(["--from", str(archive), "--dest", str(tmp_path / "out"), "-q",
+                   "--md5", "skip"]) == 0

@@ -6,6 +6,7 @@ the reference, of the stubbed release, or of a broken variant), in a fresh proce
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,7 +108,8 @@ def test_check_reports_each_failure_in_isolation(tmp_path):
     report, out = check_json(hw, *[n for n in GRADED if n != "adam"])
     desc = {n: check_mod.describe(r) for n, r in report["functions"].items()}
     assert desc["relu_backward"].startswith("fails: dx against finite differences of "
-                                            "relu_forward: dx: relative error")
+                                            "relu_forward (the notebook's input): dx: relative "
+                                            "error")
     report_adam, _ = check_json(hw, "--timeout", "3", "adam")
     assert check_mod.describe(report_adam["functions"]["adam"]) == (
         "fails: timed out after 3 s (an endless loop, or very slow code?)")
@@ -230,6 +232,9 @@ def test_check_runs_nbgrader_validate_on_a_copy(tmp_path):
     proc = run(hw, "cs239.tools.check", "--no-functions", "--json", "r.json",
                "--validate-timeout", "120")
     assert proc.returncode == 0, proc.stderr
+    # says how long before it starts (no recorded run times here: the manifest's typical ones)
+    assert re.search(r"Running nbgrader validate on TwoLayerNet.ipynb, Backprop.ipynb: each "
+                     r"notebook re-runs in a fresh kernel, about \d+ (s|minutes)", proc.stdout)
     report = json.loads((hw / "r.json").read_text())["notebooks"]
     assert report["Backprop.ipynb"][-1]["ok"] is True
     assert report["Backprop.ipynb"][-1]["text"].startswith("nbgrader validate: passes")
@@ -304,6 +309,53 @@ def test_submit_refuses_notebooks_that_were_not_run(tmp_path, how):
                 else "FullyConnectedNets.ipynb was only partly run: 1 of 2 code cells")
     assert expected in proc.stderr and "Restart & Run All" in proc.stderr
     assert not (hw / ZIP).exists()
+
+
+def test_validate_estimate_uses_the_notebooks_own_run_times(tmp_path):
+    nb = small_notebook()
+    nb.cells[1].metadata["execution"] = {"iopub.execute_input": "2026-01-01T10:00:00.000Z",
+                                         "shell.execute_reply": "2026-01-01T10:03:00.000Z"}
+    nbformat.write(nb, tmp_path / "FullyConnectedNets.ipynb")
+    nbformat.write(small_notebook(), tmp_path / "Backprop.ipynb")
+    assert check_mod.run_seconds(tmp_path / "FullyConnectedNets.ipynb") == 180
+    assert check_mod.run_seconds(tmp_path / "Backprop.ipynb") is None
+    # 180 s measured (+10% and 10 s of start-up) alongside Backprop's typical 10 s
+    assert check_mod.validate_estimate(tmp_path, ["FullyConnectedNets.ipynb", "Backprop.ipynb"],
+                                       2) == "about 3 minutes"
+    assert check_mod.validate_estimate(tmp_path, ["Backprop.ipynb"], 2) == "about 21 s"
+
+
+def test_submit_reports_every_problem_at_once(tmp_path):
+    hw = ready_folder(tmp_path)
+    (hw / "fc_net_best.npz").unlink()
+    nbformat.write(small_notebook(executed=False), hw / "TwoLayerNet.ipynb")
+    nb = small_notebook()
+    nb.cells[2].execution_count = None
+    nbformat.write(nb, hw / "Backprop.ipynb")
+    proc = run(hw, "cs239.tools.submit", "--no-pdf")
+    assert proc.returncode == 1
+    err = proc.stderr
+    assert "not submitted: 3 problems:" in err
+    assert "1. missing from" in err and "  fc_net_best.npz" in err
+    assert "2. TwoLayerNet.ipynb was not run" in err
+    assert "3. Backprop.ipynb was only partly run" in err
+    assert not (hw / ZIP).exists()
+
+
+def test_submit_warns_that_the_pdf_shows_tex_raw(tmp_path, monkeypatch):
+    hw = ready_folder(tmp_path)
+    nb = small_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("The loss is $L = \\frac{1}{2} r^T r$."))
+    nb.cells[-1]["id"] = "tiny-math"
+    nbformat.write(nb, hw / "Backprop.ipynb")
+    warning = submit_mod.math_warning([hw / n for n in submit_mod.NOTEBOOKS])
+    assert warning.startswith("the PDF shows the math of Backprop.ipynb (1 cells) as raw TeX")
+    proc = run(hw, "cs239.tools.submit", env={"CS239_BROWSER": str(tmp_path / "no-browser")})
+    assert proc.returncode == 0 and "warning: the PDF shows the math" in proc.stdout
+    # no math, or a PDF module that typesets it: no warning
+    assert submit_mod.math_warning([hw / "TwoLayerNet.ipynb"]) is None
+    monkeypatch.setattr(submit_mod, "renders_math", lambda: True)
+    assert submit_mod.math_warning([hw / n for n in submit_mod.NOTEBOOKS]) is None
 
 
 def test_submit_warns_about_errors_but_submits(tmp_path):

@@ -9,7 +9,8 @@ Steps (everything lands under build/demo/, nothing in the repository changes):
   4. student     fill the release with the reference solution, self-check it, build the
                  submission zip (with PDF when a browser is installed)
   5. grading     grade a handful of submissions (reference, untouched release, realistic bugs)
-                 in the sandboxed autograder; print the gradebook and one feedback file
+                 in the sandboxed autograder; print the gradebook and one feedback file, and
+                 end with the path of the instructor's report (report.html)
 
 Usage: python -m tools.demo [--out build/demo] [--only STEP ...]
 """
@@ -164,6 +165,7 @@ def step_grading(out, release_dir, submission_zip, data_dir):
     feedback = grades / BUGS[0][0] / "feedback.md"
     print("feedback for %s (%s), first 40 lines:" % (BUGS[0][0], shown(feedback)))
     print("\n".join(feedback.read_text().splitlines()[:40]))
+    print("\ninstructor's report: %s" % shown(grades / "report.html"))  # issue 14
 
 
 def main(argv=None):

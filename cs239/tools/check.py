@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from cs239.tools import manifest, validate
-from cs239.tools.notebook_status import read_status, was_run
+from cs239.tools.notebook_status import read_status, run_seconds, was_run
 from cs239.tools.runner import PACKAGE_DIR, describe, run_in_process
 
-__all__ = ["describe", "main", "notebook_report", "saved_model_report", "validate_notebook"]
+__all__ = ["describe", "main", "notebook_report", "run_seconds", "saved_model_report",
+           "validate_estimate", "validate_notebook"]
 
 
 def notebook_report(path):
@@ -130,6 +131,18 @@ def validate_notebook(path, timeout):
     return (True, "nbgrader validate: passes (fresh kernel, %.0f s)" % took)
 
 
+def validate_estimate(folder, notebooks, jobs):
+    """'about N minutes' for validating notebooks, from their own recorded run times (or the
+    manifest's typical ones), jobs at a time."""
+    times = sorted((run_seconds(folder / n) or manifest.RUN_SECONDS.get(n, 60)) * 1.1 + 10
+                   for n in notebooks)
+    lanes = [0.0] * jobs
+    for t in reversed(times):          # longest first, each on the least busy lane
+        lanes[lanes.index(min(lanes))] += t
+    total = max(lanes)
+    return ("about %d s" % total) if total < 90 else ("about %d minutes" % round(total / 60))
+
+
 # ------------------------------------------------------------------------------------------------
 
 def _table(rows, headers):
@@ -202,9 +215,12 @@ def main(argv=None):
             else:
                 findings[name].append((None, "nbgrader validate skipped: run the notebook first"))
         if to_validate:
-            print("\nRunning nbgrader validate on %s (each notebook re-runs in a fresh kernel; "
-                  "--no-validate skips this) ..." % ", ".join(to_validate), flush=True)
-            with ThreadPoolExecutor(max_workers=max(1, min(args.jobs, 2))) as pool:
+            jobs = max(1, min(args.jobs, 2))
+            print("\nRunning nbgrader validate on %s: each notebook re-runs in a fresh kernel, "
+                  "%s (--no-validate skips this) ..."
+                  % (", ".join(to_validate), validate_estimate(folder, to_validate, jobs)),
+                  flush=True)
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
                 done = pool.map(lambda n: validate_notebook(folder / n, args.validate_timeout),
                                 to_validate)
                 for name, result in zip(to_validate, done):

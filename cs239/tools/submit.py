@@ -9,11 +9,14 @@ Chromium/Chrome from nbconvert's HTML; no LaTeX needed); the lists and names are
 cs239/tools/manifest.py.
 
 It refuses, saying why and what to do, when a file is missing, a notebook was not run (or only
-partly), or the zip would be larger than the limit (50 MB). It lists what it packed with sizes.
+partly), or the zip would be larger than the limit (50 MB), listing every such problem at once.
+It warns when the PDF would show the notebooks' TeX math raw. It lists what it packed with sizes.
 """
 import argparse
 import copy
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,7 +71,7 @@ def notebook_problems(path):
 
 
 def collect(folder):
-    """[(arcname, path)] of everything to pack; Refused listing every missing piece."""
+    """([(arcname, path)] of everything to pack, [problems]): every missing piece is a problem."""
     folder = Path(folder)
     files, missing = [], []
     for name in NOTEBOOKS:
@@ -83,19 +86,54 @@ def collect(folder):
     for required in manifest.student_files():
         if pkg.is_dir() and not (folder / required).is_file():
             missing.append(required)
+    problems = []
     if missing:
         hints = []
         if any(m.endswith(".npz") for m in missing):
             savers = [n for n in NOTEBOOKS if n in manifest.MODELS.values()]
             hints.append("the .npz files are written by the cells that save the best models "
                          "in %s" % " and ".join(savers))
-        raise Refused("missing from %s:\n  %s%s\nRun this command from your homework folder "
-                      "(the one with the notebooks)."
-                      % (folder, "\n  ".join(missing),
-                         "".join("\n(%s)" % h for h in hints)))
+        problems.append("missing from %s:\n  %s%s\nRun this command from your homework folder "
+                        "(the one with the notebooks)."
+                        % (folder, "\n  ".join(missing), "".join("\n(%s)" % h for h in hints)))
     out = [(name, folder / name) for name in files]
     out += [(p.relative_to(folder).as_posix(), p) for p in py]
-    return out
+    return out, problems
+
+
+MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$", re.S)
+
+
+def renders_math():
+    """Whether the PDF typesets TeX math: the PDF module (cs239/pdf.py, when there is one) says
+    so with RENDERS_MATH; nbconvert's HTML printed by the browser offline shows raw TeX."""
+    try:
+        from cs239 import pdf
+    except ImportError:
+        return False
+    return bool(getattr(pdf, "RENDERS_MATH", False))
+
+
+def math_warning(notebooks):
+    """A warning when the notebooks' Markdown holds TeX math the PDF would print raw, else None."""
+    if renders_math():
+        return None
+    found = []
+    for path in notebooks:
+        try:
+            cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        n = sum(1 for c in cells if isinstance(c, dict) and c.get("cell_type") == "markdown"
+                and MATH.search("".join(c.get("source", "")) if isinstance(c.get("source"), list)
+                                else str(c.get("source", ""))))
+        if n:
+            found.append("%s (%d cells)" % (Path(path).name, n))
+    if not found:
+        return None
+    return ("the PDF shows the math of %s as raw TeX ($...$), not typeset; the graders also read "
+            "the notebooks themselves, so nothing is lost, but check the PDF reads well"
+            % ", ".join(found))
 
 
 def find_browser():
@@ -197,15 +235,20 @@ def submit(folder=".", out=None, pdf=True, max_mb=MAX_MB, say=print):
     """Build the submission zip; return its path. Raises Refused with the reason."""
     folder = Path(folder).resolve()
     out = Path(out) if out else folder / ZIP_NAME
-    entries = collect(folder)
-    refusals, warnings = [], []
+    entries, refusals = collect(folder)     # every problem at once, not one per run
+    warnings = []
     for name in NOTEBOOKS:
-        r, w = notebook_problems(folder / name)
-        refusals += r
-        warnings += w
+        if (folder / name).is_file():
+            r, w = notebook_problems(folder / name)
+            refusals += r
+            warnings += w
     if refusals:
-        raise Refused("\n".join(refusals))
-    for w in warnings:
+        raise Refused("\n".join(refusals) if len(refusals) == 1 else
+                      "%d problems:\n%s" % (len(refusals), "\n".join(
+                          "%d. %s" % (i, r) for i, r in enumerate(refusals, 1))))
+    if pdf:
+        warnings.append(math_warning([folder / n for n in NOTEBOOKS]))
+    for w in filter(None, warnings):
         say("warning: " + w)
     with tempfile.TemporaryDirectory(prefix="cs239-submit-") as tmp:
         pdf_note = "no PDF (--no-pdf)"

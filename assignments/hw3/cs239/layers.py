@@ -104,7 +104,9 @@ def swish_forward(x):
     """Computes the forward pass of a layer of Swish units, swish(x) = x * sigmoid(x).
 
     The sigmoid must stay finite and accurate for large |x| (e.g. x = -1000 or x = 1000):
-    never evaluate exp of a large positive number.
+    never evaluate exp of a large positive number. Note that np.where(cond, a, b) evaluates
+    both a and b for every element, so an exp(x) in the branch that is not selected still
+    overflows: compute exp(-|x|), which is at most 1, and build both branches from it.
 
     Input:
     - x: Inputs, of any shape
@@ -118,7 +120,7 @@ def swish_forward(x):
     # YOUR CODE HERE
     raise NotImplementedError(
         "swish_forward in cs239/layers.py is not implemented yet; "
-        "it is asked for in Backprop.ipynb, section 'Swish activation'.")
+        "it is asked for in FullyConnectedNets.ipynb, section 'Swish activation'.")
     return out, cache
 
 
@@ -137,7 +139,7 @@ def swish_backward(dout, cache):
     # YOUR CODE HERE
     raise NotImplementedError(
         "swish_backward in cs239/layers.py is not implemented yet; "
-        "it is asked for in Backprop.ipynb, section 'Swish activation: backward'.")
+        "it is asked for in FullyConnectedNets.ipynb, section 'Swish activation'.")
     return dx
 
 

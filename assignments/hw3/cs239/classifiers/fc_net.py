@@ -57,7 +57,7 @@ class FullyConnectedNet:
         # YOUR CODE HERE
         raise NotImplementedError(
             "FullyConnectedNet.__init__ in cs239/classifiers/fc_net.py is not implemented yet; "
-            "it is asked for in FullyConnectedNets.ipynb, section 'Multilayer network'.")
+            "it is asked for in FullyConnectedNets.ipynb, section 'Two-layer network'.")
 
         # Cast all parameters to the correct datatype.
         for k, v in self.params.items():
@@ -88,7 +88,7 @@ class FullyConnectedNet:
         # YOUR CODE HERE
         raise NotImplementedError(
             "FullyConnectedNet.loss in cs239/classifiers/fc_net.py is not implemented yet; "
-            "it is asked for in FullyConnectedNets.ipynb, section 'Multilayer network'.")
+            "it is asked for in FullyConnectedNets.ipynb, section 'Two-layer network'.")
 
         if y is None:
             return scores
@@ -100,6 +100,6 @@ class FullyConnectedNet:
         # YOUR CODE HERE
         raise NotImplementedError(
             "FullyConnectedNet.loss in cs239/classifiers/fc_net.py is not implemented yet; "
-            "it is asked for in FullyConnectedNets.ipynb, section 'Multilayer network'.")
+            "it is asked for in FullyConnectedNets.ipynb, section 'Two-layer network'.")
 
         return loss, grads

@@ -8,9 +8,10 @@ names, files, notebook sections, points and the name of each function's public c
 Python data, readable on every Python the kit supports (3.10 on) with no dependency.
 
 Adding a graded function: one entry in FUNCTIONS, its code inside solution markers in the file it
-names, a public check of that name in `cs239/tools/public_checks.py`, and hidden tests named
-"<name>: ..." in `autograder/suites/` whose points add up to the entry's points;
-`tests/test_manifest.py` fails until all of them exist.
+names, a public check of that name in `cs239/tools/public_checks.py`, hidden tests named
+"<name>: ..." in `autograder/suites/` whose points add up to the entry's points, and mutants in
+`tests/mutants.py`; `tests/test_manifest.py` and `tests/test_mutants.py` fail until all of them
+exist.
 """
 from collections import namedtuple
 
@@ -27,6 +28,10 @@ MODELS = {
     "two_layer_net_best.npz": "TwoLayerNet.ipynb",
     "fc_net_best.npz": "FullyConnectedNets.ipynb",
 }
+# Seconds each notebook takes to run top to bottom at the homework's sizes on CIFAR-10 (2 cores;
+# README "Benchmarks"): the self-check's estimate of `nbgrader validate` when the saved notebook
+# has no run times of its own.
+RUN_SECONDS = {"TwoLayerNet.ipynb": 190, "FullyConnectedNets.ipynb": 280, "Backprop.ipynb": 10}
 MODELS_GRADED_AS = "best_model"    # the hidden suites' graded name for the saved models
 MODELS_POINTS = 10
 
@@ -59,11 +64,14 @@ FUNCTIONS = (
     Graded("relu_forward", _LAYERS, _FCN, "ReLU activation: forward", 3, "check_relu_forward"),
     Graded("relu_backward", _LAYERS, _FCN, "ReLU activation: backward", 3,
            "check_relu_backward"),
+    # Swish is asked for (and first tested) in the FC notebook; Backprop.ipynb checks it again.
+    Graded("swish_forward", _LAYERS, _FCN, "Swish activation", 3, "check_swish_forward"),
+    Graded("swish_backward", _LAYERS, _FCN, "Swish activation", 3, "check_swish_backward"),
     Graded("softmax_loss", _LAYERS, _FCN, "Loss layers: Softmax and SVM", 6,
            "check_softmax_loss"),
     Graded("svm_loss", _LAYERS, _FCN, "Loss layers: Softmax and SVM", 5, "check_svm_loss"),
-    Graded("FullyConnectedNet.__init__", _FC, _FCN, "Multilayer network", 5, "check_fc_init"),
-    Graded("FullyConnectedNet.loss", _FC, _FCN, "Multilayer network", 10, "check_fc_loss"),
+    Graded("FullyConnectedNet.__init__", _FC, _FCN, "Two-layer network", 5, "check_fc_init"),
+    Graded("FullyConnectedNet.loss", _FC, _FCN, "Two-layer network", 10, "check_fc_loss"),
     Graded("sgd_momentum", _OPTIM, _FCN, "SGD+Momentum", 4, "check_sgd_momentum"),
     Graded("rmsprop", _OPTIM, _FCN, "RMSProp and Adam", 4, "check_rmsprop"),
     Graded("adam", _OPTIM, _FCN, "RMSProp and Adam", 5, "check_adam"),
@@ -77,11 +85,20 @@ FUNCTIONS = (
     Graded("gplvm_trace_grad", _DERIV, _BP, "Problem 2: GP-LVM > (c) Code it", 5,
            "check_gplvm_trace_grad"),
     Graded("gplvm_grad", _DERIV, _BP, "Problem 2: GP-LVM > (c) Code it", 4, "check_gplvm_grad"),
-    Graded("swish_forward", _LAYERS, _BP, "Swish activation", 3, "check_swish_forward"),
-    Graded("swish_backward", _LAYERS, _BP, "Swish activation: backward", 3,
-           "check_swish_backward"),
 )
 
+
+# Graded functions that call other graded functions (or whose checks build on them): when the
+# check of one fails while one it uses fails its own check, the self-check blames that one.
+USES = {
+    "TwoLayerNet.train": ("TwoLayerNet.loss", "TwoLayerNet.predict"),
+    "TwoLayerNet.predict": ("TwoLayerNet.loss",),
+    "FullyConnectedNet.loss": ("FullyConnectedNet.__init__", "affine_forward", "affine_backward",
+                               "relu_forward", "relu_backward", "swish_forward",
+                               "swish_backward", "softmax_loss"),
+    "swish_backward": ("swish_forward",),
+    "gplvm_grad": ("gplvm_logdet_grad", "gplvm_trace_grad"),
+}
 
 # ------------------------------------------------------------------------------------------------
 # Derived views (no data below this line)

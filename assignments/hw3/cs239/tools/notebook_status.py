@@ -67,3 +67,27 @@ def read_status(path):
 def was_run(status):
     """Whether the notebook was run at all (some cell has an execution count and an output)."""
     return len(status.not_run) < len(status.code_cells) and status.has_output
+
+
+def run_seconds(path):
+    """Seconds the saved notebook's cells took when it was last run, from the timings Jupyter
+    and nbclient record in each cell's metadata; None when the notebook has none."""
+    from datetime import datetime
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return None
+    total, found = 0.0, False
+    for cell in cells:
+        timing = (cell.get("metadata") or {}).get("execution") if isinstance(cell, dict) else None
+        if not isinstance(timing, dict):
+            continue
+        start = timing.get("iopub.execute_input") or timing.get("shell.execute_reply.started")
+        end = timing.get("shell.execute_reply")
+        try:
+            total += (datetime.fromisoformat(str(end).replace("Z", "+00:00"))
+                      - datetime.fromisoformat(str(start).replace("Z", "+00:00"))).total_seconds()
+            found = True
+        except (TypeError, ValueError):
+            continue
+    return total if found else None

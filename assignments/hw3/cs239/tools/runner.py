@@ -42,8 +42,26 @@ def _still_a_stub(graded):
         return False
 
 
-def run_one(name):
-    """Run the public check of graded function `name` in this process; return its result."""
+def run_one(name, blame=True):
+    """Run the public check of graded function `name` in this process; return its result.
+    When it fails and a function it uses (manifest.USES) fails its own check, the detail
+    names that function first: it is the likely cause."""
+    result = _run_check(name)
+    if blame and result["status"] == "fails" and not result["detail"].startswith("needs "):
+        for used in manifest.USES.get(name, ()):
+            other = _run_check(used)
+            if other["status"] != "passes public checks":
+                result["detail"] = ("likely cause: %s %s (%s); fix it first. Here: %s"
+                                    % (used, "is not implemented yet" if other["status"] ==
+                                       "not started" else "fails its own check",
+                                       describe(other) if other["status"] == "fails"
+                                       else "its stub raises NotImplementedError",
+                                       result["detail"]))
+                break
+    return result
+
+
+def _run_check(name):
     from cs239.tools import expect, public_checks
 
     graded = manifest.function(name)
