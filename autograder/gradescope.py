@@ -60,7 +60,7 @@ exec "$PY" -m autograder gradescope-run --root "$ROOT"
 
 
 def _files(suites):
-    yield REPO / "autograder", "autograder", lambda p: p.suffix == ".py" and p.parent.name != "suites"
+    yield REPO / "autograder", "autograder", lambda p: p.suffix == ".py"   # suites: below
     yield Path(suites), "autograder/suites", lambda p: "__pycache__" not in p.parts
     yield REPO / "cs239", "cs239", lambda p: p.suffix == ".py"
     yield REPO / "source" / "hw3", "source/hw3", lambda p: p.suffix == ".ipynb"
@@ -69,8 +69,8 @@ def _files(suites):
 def requirements():
     """Every package the grader and the notebook kernels need, with its dependencies, pinned
     to the versions installed here."""
-    from .notebooks import KERNEL_PACKAGES, _closure
-    dists = _closure(TOP_LEVEL + KERNEL_PACKAGES)
+    from .sandbox.nbsession import RUNNER_PACKAGES, _closure
+    dists = _closure(TOP_LEVEL + RUNNER_PACKAGES)
     return "".join(sorted(f"{d.metadata['Name']}=={d.version}\n" for d in dists.values()))
 
 
@@ -98,7 +98,7 @@ def build(out, suites):
                 rel = p.relative_to(base)
                 if (p.is_file() and keep(p) and "__pycache__" not in rel.parts
                         and ".ipynb_checkpoints" not in rel.parts
-                        and (prefix != "autograder" or len(rel.parts) == 1)):
+                        and (prefix != "autograder" or rel.parts[0] != "suites")):
                     add(z, f"{prefix}/{rel.as_posix()}", p.read_bytes())
         script = REPO / "datasets" / "get_cifar10.py"
         if script.exists():
@@ -111,7 +111,8 @@ def build(out, suites):
 
 def run(root):
     """Inside the bundle: grade ROOT/submission into ROOT/results/results.json."""
-    from .cli import main as cli_main
+    import argparse
+    from .batch import add_grade_arguments, grade_batch
     root = Path(root)
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -122,8 +123,10 @@ def run(root):
         entries = [e for e in sub.iterdir() if not e.name.startswith(".")]
         if len(entries) == 1 and entries[0].suffix.lower() == ".zip":   # an uploaded zip
             sub = entries[0].rename(work / "submission.zip")
-        code = cli_main(["grade", str(sub), "--out", str(work / "out"), "--quiet",
-                         *os.environ.get("CS239_GRADE_ARGS", "").split()])
+        args = add_grade_arguments(argparse.ArgumentParser(prog="gradescope-run")).parse_args(
+            [str(sub), "--out", str(work / "out"), "--quiet",
+             *os.environ.get("CS239_GRADE_ARGS", "").split()])
+        code = grade_batch(args)
         res = work / "out" / "submission" / "results.json"
         if res.exists():
             data = json.loads(res.read_text())

@@ -8,8 +8,8 @@ object (e.g. ``{"num_iters": 100}``) in the kernel's environment and starts the 
 first cell that assigns one of them (the parameters cell), as if a cell had been inserted
 after it. The notebook students see stays as it is; without the variable nothing happens.
 
-Users: tools/notebook_runner.py (nbclient's ``extra_arguments``), autograder/kernel.py (the
-sandboxed kernel's argv) and nbgrader runs in the tests (``--Execute.extra_arguments``).
+Users: tools/notebook_runner.py (nbclient's ``extra_arguments``), the grader's notebook runner
+(autograder/sandbox/nbrunner.py: the judge sends the arguments, which the worker cannot read) and nbgrader runs in the tests (``--Execute.extra_arguments``).
 """
 import inspect
 import json

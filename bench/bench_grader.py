@@ -1,6 +1,7 @@
 """Autograder throughput: seconds per submission for the package suites alone, for a batch of
-40 submissions with --jobs 1 and --jobs 2, and per extra submission, the reference notebooks
-graded in the sandbox against bare `nbgrader autograde` of the same notebooks.
+40 submissions with --jobs 1 and --jobs 2, and per extra submission, the reference package and
+notebooks graded in the sandbox (package suites + notebooks) against bare `nbgrader autograde`
+of the same notebooks (ratio: sandboxed / bare).
 
 Submissions are the reference package, the stubbed release and realistic buggy variants (each
 made distinct so nothing is served from the resume cache). CS239_BENCH_GRADER_N changes the
@@ -175,12 +176,16 @@ def main():
         if notebooks:
             nbsubs = reference_with_notebooks(root, 3)
             rows.append(per_extra_submission(
-                f"package suites + nbgrader on {len(notebooks)} notebooks, sandboxed",
+                f"package suites + {len(notebooks)} notebooks, sandboxed",
                 lambda k: grade(nbsubs[:k], root / f"out_nb{k}", 1, notebooks=True)))
         try:
             rows.append(per_extra_submission(
                 f"nbgrader autograde ({len(notebooks)} notebooks, no isolation)",
                 lambda k: nbgrader_autograde(root, k)[0]))
+            if notebooks:   # the figure of merit: sandboxed grading against bare nbgrader
+                ratio = rows[-2]["s_per_submission"] / rows[-1]["s_per_submission"]
+                rows[-2]["ratio_vs_bare_nbgrader"] = round(ratio, 2)
+                print(f"sandboxed / bare nbgrader, per extra submission: {ratio:.2f}")
         except (FileNotFoundError, RuntimeError, subprocess.CalledProcessError) as e:
             msg = str(e).strip().splitlines()[-1][:120] if str(e).strip() else type(e).__name__
             rows.append({"case": f"nbgrader autograde: not run ({msg})", "submissions": 0,

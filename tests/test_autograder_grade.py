@@ -2,6 +2,7 @@
 scoring, messages, bad input, resumability, jobs, grades.csv, both sandbox modes."""
 import csv
 import io
+import json
 import os
 import stat
 import sys

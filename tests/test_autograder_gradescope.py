@@ -19,7 +19,7 @@ def test_bundle_runs_and_writes_valid_results(tmp_path):
     assert p.returncode == 0, p.stderr
     with zipfile.ZipFile(bundle) as z:
         names = set(z.namelist())
-        assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/sandbox.py",
+        assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/sandbox/client.py",
                 "autograder/suites/__init__.py", "autograder/suites/check_small.py",
                 "cs239/layers.py"} <= names
         assert not any("__pycache__" in n or n.startswith("tests/") for n in names)

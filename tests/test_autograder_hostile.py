@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.runtime import TEMP_DIRS
+from autograder.sandbox.runtime import TEMP_DIRS
 from tests.autograder_fixtures.build_submissions import (REPO, TcpListener, copy_suites, grade,
                                                          make_submission, outputs, results,
                                                          scores, skip_without_netns)
@@ -76,7 +76,7 @@ def attacks(out, suites, port=0):
             "    except OSError:\n        pass\n" + CORRECT, None),
         "reads_reference": (
             "def affine_forward(x, w, b):\n    ns = {}\n"
-            f"    open({str(REPO / 'autograder' / 'sandbox.py')!r}).read()\n"
+            f"    open({str(REPO / 'autograder' / 'sandbox' / 'client.py')!r}).read()\n"
             f"    exec(open({str(REPO / 'cs239' / 'layers.py')!r}).read(), ns)\n"
             "    return ns['affine_forward'](x, w, b)\n", STUB),
         # Scores only if it can connect somewhere: with no network it earns what a stub earns.
@@ -90,6 +90,11 @@ def attacks(out, suites, port=0):
             "        try:\n            os.makedirs(d + '/cs239-leftover/sub', exist_ok=True)\n"
             "            open(d + '/cs239-leftover-file', 'w').write('x')\n"
             "        except OSError:\n            pass\n" + CORRECT, None),
+        # SysV IPC objects any user could open (mode 666)
+        "leaves_ipc_objects": (
+            "def affine_forward(x, w, b):\n    import ctypes\n    libc = ctypes.CDLL(None)\n"
+            "    libc.shmget(0, 4096, 0o1666)\n    libc.semget(0, 1, 0o1666)\n"
+            "    libc.msgget(0, 0o1666)\n" + CORRECT, None),
         "escapes_with_setsid": (
             "def affine_forward(x, w, b):\n    import os, time\n"
             "    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
@@ -171,7 +176,7 @@ def test_no_submission_is_affected_by_the_others(hostile_batch):
     assert full == 10.0
     assert results(out, "victim_last")["score"] == full
     assert not (out / "fake").exists()
-    assert (suites / "check_small.py").exists() and (REPO / "autograder" / "sandbox.py").exists()
+    assert (suites / "check_small.py").exists() and (REPO / "autograder" / "sandbox" / "client.py").exists()
     assert "cs239" not in (root / "victim" / "two_layer_net_best.npz").name or \
         not (root / "victim" / "two_layer_net_best.npz").exists()
 
@@ -203,12 +208,28 @@ def test_attacks_on_the_fork_server_cost_only_the_attacker(hostile_batch):
                t["output"].startswith("not scored") for t in r["tests"]), r["tests"]
 
 
+def _worker_ipc_objects():
+    """SysV IPC objects (host namespace) owned by a slot user."""
+    import pwd
+    uids = {p.pw_uid for p in pwd.getpwall() if p.pw_name.startswith("cs239-w")}
+    found = []
+    for kind in ("shm", "sem", "msg"):
+        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        for ln in lines[1:]:
+            row = dict(zip(lines[0].split(), ln.split()))
+            if int(row["uid"]) in uids:
+                found.append((kind, row))
+    return found
+
+
 @ROOT_ONLY
 def test_nothing_outlives_grading(hostile_batch):
     assert _orphans() == []
+    assert "/run/lock" in TEMP_DIRS
     for d in TEMP_DIRS:
         assert not os.path.exists(d + "/cs239-leftover-file"), d
         assert not os.path.exists(d + "/cs239-leftover"), d
+    assert _worker_ipc_objects() == []
 
 
 @ROOT_ONLY
@@ -219,7 +240,7 @@ def test_worker_has_no_network(hostile_batch, listener):
 
 def test_user_mode_hostile_subset(tmp_path):
     """The non-root mode keeps the process-level guarantees (exits, hangs, memory, output,
-    orphans); it does not claim file-system protection (see autograder/sandbox.py)."""
+    orphans); it does not claim file-system protection (see autograder/sandbox/README.md)."""
     out = tmp_path / "out"
     table = attacks(out, tmp_path)
     names = ["os_exit_at_import", "os_exit_in_function", "ignores_sigterm", "huge_memory",
@@ -243,7 +264,7 @@ def test_worker_process_runs_as_its_user_with_or_without_network(netns):
     """as_isolated_worker: the slot's user and no groups either way; no network with netns,
     the network (the fallback on machines that refuse namespaces) without."""
     import subprocess
-    from autograder import runtime
+    from autograder.sandbox import runtime
     if netns:
         skip_without_netns()
     (slot, lock), = runtime.acquire_slots("root", 1)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from autograder import cli, shards
+from autograder import batch, cli, shards
 from autograder import results as R
 from tests.autograder_fixtures.build_submissions import grade, make_submission
 
@@ -29,7 +29,7 @@ def _select(tmp_path, srcs, k, n, fp="fp"):
     out = tmp_path / f"out{k}of{n}"
     out.mkdir(exist_ok=True)
     ctx = SimpleNamespace(out=out, fp=fp)
-    return shards.select(srcs, (k, n), ctx, ["f"], cli._stems)
+    return shards.select(srcs, (k, n), ctx, ["f"], batch._stems)
 
 
 def test_shards_partition_the_batch_whatever_the_argument_order(tmp_path):

@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from autograder import wire
+from autograder.sandbox import wire
 
 
 def roundtrip(v):

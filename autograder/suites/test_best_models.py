@@ -8,7 +8,18 @@ REFERENCE forward pass on the CIFAR-10 test set, preprocessed like the notebooks
 mean training image; the two-layer net sees each image flattened to 3072 values). No student
 code runs here. Without the data set on the grading machine these tests are skipped (scored 0,
 with a clear reason), never passed.
+
+A saved model is hostile data: each file is checked from the archive's headers (number of
+members, declared sizes, each array's dtype and shape from its .npy header) before anything is
+decompressed, read once, and validated and scored in a forked child with a memory limit and a
+deadline, so that neither a decompression bomb nor a huge model can take the judge down.
 """
+import json
+import os
+import resource
+import select
+import signal
+import time
 import zipfile
 from pathlib import Path
 
@@ -20,6 +31,10 @@ from ._checks import fail
 graded = pytest.mark.graded
 D_IN, C = 3 * 32 * 32, 10
 MAX_PARAMS = 50_000_000          # entries; a larger "model" is refused, not evaluated
+MAX_MEMBERS = 64                 # arrays in one .npz
+MAX_BYTES = 8 * MAX_PARAMS + (1 << 20)   # declared uncompressed bytes of one .npz
+SCORER_MEMORY = 3 << 30          # address space the scoring child may add to the judge's
+SCORER_SECONDS = 600
 TLN_FILE, FC_FILE = "two_layer_net_best.npz", "fc_net_best.npz"
 # Accuracy tiers (points each); the top tier is the notebooks' stated target.
 TLN_TIERS = [(0.35, 1), (0.42, 1), (0.48, 2)]
@@ -69,15 +84,53 @@ def _load(submission_dir, filename, notebook):
                  "to the notebook, and include it in the zip" % (filename, notebook))
         path = found[0]
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if sum(z[k].size for k in z.files) > MAX_PARAMS:
-                fail("%s: too large (more than %d numbers); save only the model's params"
-                     % (filename, MAX_PARAMS))
-            return {k: z[k] for k in z.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
+        return _read_npz(path, filename)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
         msg = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
         fail("%s cannot be read as an .npz of plain numeric arrays (saved with np.savez; "
              "object arrays are not allowed): %s" % (filename, msg))
+
+
+def _read_npz(path, filename):
+    """{name: array}, checked from the zip and .npy headers before decompressing any data."""
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            fail("%s: %d arrays, more than %d; save only the model's params"
+                 % (filename, len(infos), MAX_MEMBERS))
+        if sum(i.file_size for i in infos) > MAX_BYTES:
+            fail("%s: too large (declares more than %d MB once decompressed); save only the "
+                 "model's params" % (filename, MAX_BYTES >> 20))
+        headers, count = [], 0
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                raise ValueError("%s is not an array" % info.filename[:80])
+            with zf.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                shape, fortran, dtype = (np.lib.format.read_array_header_1_0(f)
+                                         if version == (1, 0)
+                                         else np.lib.format.read_array_header_2_0(f))
+                offset = f.tell()
+            if dtype.hasobject or dtype.kind not in "biufcSU":
+                raise ValueError("%s has dtype %s" % (info.filename[:80], dtype))
+            n = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            count += n
+            if count > MAX_PARAMS:
+                fail("%s: too large (more than %d numbers); save only the model's params"
+                     % (filename, MAX_PARAMS))
+            if offset + n * dtype.itemsize != info.file_size:
+                raise ValueError("%s: its header does not match its size" % info.filename[:80])
+            headers.append((info, shape, fortran, dtype, offset, n * dtype.itemsize))
+        out = {}
+        for info, shape, fortran, dtype, offset, nbytes in headers:
+            with zf.open(info) as f:
+                f.read(offset)
+                data = f.read(nbytes)
+            if len(data) != nbytes:
+                raise ValueError("%s is truncated" % info.filename[:80])
+            out[info.filename[:-4]] = np.frombuffer(data, dtype).reshape(
+                shape, order="F" if fortran else "C").copy()
+        return out
 
 
 def _check_float(filename, name, a):
@@ -139,47 +192,115 @@ def _validate_fc(z):
     return {k: z[k].astype(np.float32) for k in want}, dims[1:-1], act
 
 
-def _accuracy(ref, kind, submission_dir):
-    key = (kind, str(submission_dir))
+def _evaluate(ref, kind, submission_dir):
+    """In the scoring child: ("ok", accuracy), ("fail", message) or ("skip", reason)."""
+    try:
+        if kind == "tln":
+            params = _validate_tln(_load(submission_dir, TLN_FILE, "TwoLayerNet.ipynb"))
+            X, y = _test_data(ref)
+            H = params["W1"].shape[1]
+            net = ref.classifiers.TwoLayerNet(D_IN, H, C)
+            net.params = params
+            pred = np.concatenate([net.predict(X[i:i + 2000].reshape(len(X[i:i + 2000]), -1))
+                                   for i in range(0, len(X), 2000)])
+        else:
+            params, hidden, act = _validate_fc(_load(submission_dir, FC_FILE,
+                                                     "FullyConnectedNets.ipynb"))
+            X, y = _test_data(ref)
+            net = ref.classifiers.FullyConnectedNet(hidden, input_dim=D_IN, num_classes=C,
+                                                    dtype=np.float32, activation=act)
+            net.params = params
+            pred = np.concatenate([np.argmax(net.loss(X[i:i + 2000]), axis=1)
+                                   for i in range(0, len(X), 2000)])
+        return "ok", float(np.mean(pred == y))
+    except AssertionError as e:
+        return "fail", str(e)
+    except pytest.skip.Exception as e:
+        return "skip", str(e.msg)
+    except MemoryError:
+        return "fail", ("%s could not be evaluated within the grader's memory limit"
+                        % (TLN_FILE if kind == "tln" else FC_FILE))
+
+
+def _scores(ref, submission_dir):
+    """{kind: outcome} for both models, computed once per submission in a forked child with a
+    memory limit (on top of what the judge already maps) and a deadline."""
+    key = str(submission_dir)
     if key in _ACC:
         return _ACC[key]
-    if kind == "tln":
-        params = _validate_tln(_load(submission_dir, TLN_FILE, "TwoLayerNet.ipynb"))
-        X, y = _test_data(ref)
-        H = params["W1"].shape[1]
-        net = ref.classifiers.TwoLayerNet(D_IN, H, C)
-        net.params = params
-        pred = np.concatenate([net.predict(X[i:i + 2000].reshape(len(X[i:i + 2000]), -1))
-                               for i in range(0, len(X), 2000)])
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:     # the child: never returns into pytest
+        try:
+            os.close(r)
+            extra = SCORER_MEMORY
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmSize:"):
+                        extra += int(line.split()[1]) * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (extra, extra))
+            try:
+                out = {kind: _evaluate(ref, kind, submission_dir) for kind in ("tln", "fc")}
+            except Exception as e:    # a bug of this suite, not the student's: see the log
+                out = {"error": repr(e)[:2000]}
+            os.write(w, json.dumps(out).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    data, deadline = b"", time.monotonic() + SCORER_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([r], [], [], deadline - time.monotonic())
+            chunk = os.read(r, 1 << 16) if ready else b""
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(r)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+    try:
+        got = json.loads(data)
+    except ValueError:
+        got = None
+    if isinstance(got, dict) and "error" in got:
+        raise RuntimeError("best-model scoring failed: " + got["error"])
+    if got is not None:
+        _ACC[key] = {k: tuple(v) for k, v in got.items()}
     else:
-        params, hidden, act = _validate_fc(_load(submission_dir, FC_FILE,
-                                                 "FullyConnectedNets.ipynb"))
-        X, y = _test_data(ref)
-        net = ref.classifiers.FullyConnectedNet(hidden, input_dim=D_IN, num_classes=C,
-                                                dtype=np.float32, activation=act)
-        net.params = params
-        pred = np.concatenate([np.argmax(net.loss(X[i:i + 2000]), axis=1)
-                               for i in range(0, len(X), 2000)])
-    acc = float(np.mean(pred == y))
-    _ACC[key] = acc
-    return acc
+        why = ("the saved models could not be evaluated (the scoring process ran out of "
+               "memory or time)")
+        _ACC[key] = {"tln": ("fail", why), "fc": ("fail", why)}
+    return _ACC[key]
+
+
+def _outcome(ref, submission_dir, kind, need_data):
+    status, value = _scores(ref, submission_dir)[kind]
+    if status == "fail":
+        fail(value)
+    if status == "skip" and need_data:
+        pytest.skip(value)
+    return value
 
 
 def _tier(ref, submission_dir, kind, threshold, tiers):
-    acc = _accuracy(ref, kind, submission_dir)
+    acc = _outcome(ref, submission_dir, kind, need_data=True)
     if acc < threshold:
         fail("test accuracy %.1f%% is below %.0f%% (full points from %.0f%%)"
              % (100 * acc, 100 * threshold, 100 * tiers[-1][0]))
 
 
 @graded("best_model: two_layer_net_best.npz is present and valid", points=1)
-def test_tln_valid(submission_dir):
-    _validate_tln(_load(submission_dir, TLN_FILE, "TwoLayerNet.ipynb"))
+def test_tln_valid(ref, submission_dir):
+    _outcome(ref, submission_dir, "tln", need_data=False)
 
 
 @graded("best_model: fc_net_best.npz is present and valid", points=1)
-def test_fc_valid(submission_dir):
-    _validate_fc(_load(submission_dir, FC_FILE, "FullyConnectedNets.ipynb"))
+def test_fc_valid(ref, submission_dir):
+    _outcome(ref, submission_dir, "fc", need_data=False)
 
 
 # One graded test per accuracy tier of each model, in the order of the tiers.

@@ -83,7 +83,7 @@ class TcpListener:
 
 def skip_without_netns():
     import pytest
-    from autograder.runtime import network_isolation_available
+    from autograder.sandbox.runtime import network_isolation_available
     if not network_isolation_available():
         pytest.skip("this machine refuses unshare(CLONE_NEWNET) (e.g. Docker's default "
                     "seccomp profile): workers keep the network; see autograder/README.md")

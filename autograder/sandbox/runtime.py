@@ -1,14 +1,17 @@
-"""Process-level plumbing for the sandbox (autograder/sandbox.py): sandbox modes, the worker's
-runtime (interpreter + numpy it can read, per-slot users, machine-wide slot locks), file
-protection, and killing/reaping everything a worker started.
+"""Process-level plumbing for the sandbox: sandbox modes, the worker's runtime (interpreter +
+numpy it can read, per-slot users, machine-wide slot locks), entering the worker (namespaces,
+then the slot's user), file protection, reading files a worker could have touched, and
+killing/reaping/clearing everything a worker started or left.
 """
 import ctypes
 import fcntl
 import hashlib
 import os
 import pwd
+import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The code that runs as the worker user, copied into the runtime cache (it never imports us).
+UNTRUSTED_FILES = ("worker.py", "wire.py", "nbrunner.py")
 
 
 class SandboxError(RuntimeError):
@@ -43,6 +48,14 @@ def harden_trusted_process():
     _libc.prctl(36, 1, 0, 0, 0)    # PR_SET_CHILD_SUBREAPER = 1
 
 
+def die_with_parent(parent):
+    """SIGKILL this process when its parent (pid PARENT, the orchestrator) dies: a judge must
+    not outlive its run, or its final clear of the slot user would hit the next run's workers."""
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)     # PR_SET_PDEATHSIG
+    if os.getppid() != parent:                  # it died before we asked
+        os._exit(1)
+
+
 # ------------------------------------------------------------------------------- runtime
 
 @dataclass
@@ -55,12 +68,13 @@ class Runtime:
     uid: int = None
     gid: int = None
     netns: bool = False   # root mode, where the kernel allows it: the worker has no network
+    private_proc: bool = False  # root mode: own mount + IPC namespaces, /proc with hidepid=2
 
 
 def _runtime_key():
-    import numpy as np     # here, not at the top: kernel.py imports this module per kernel
+    import numpy as np     # here, not at the top: only the runtime key needs it
     h = hashlib.sha256()
-    for f in ("worker.py", "wire.py"):
+    for f in UNTRUSTED_FILES:
         h.update((HERE / f).read_bytes())
     h.update(f"{np.__version__} {np.__file__} {sys.version}".encode())
     return h.hexdigest()[:16]
@@ -123,7 +137,7 @@ def prepare_runtime(mode, slot):
                 shutil.copytree(d, tmp / "site" / d.name, symlinks=True)
             else:
                 (tmp / "site" / d.name).symlink_to(d)
-        for f in ("worker.py", "wire.py"):
+        for f in UNTRUSTED_FILES:
             shutil.copy(HERE / f, tmp / f)
         (tmp / ".complete").touch()
         subprocess.run(["chmod", "-R", "u=rwX,go=rX", str(tmp)], check=True)
@@ -135,6 +149,7 @@ def prepare_runtime(mode, slot):
     if mode == "root":
         rt.uid, rt.gid = ensure_user(f"cs239-w{slot}")
         rt.netns = network_isolation_available()
+        rt.private_proc = proc_isolation_available()
     rt.python = _find_python(rt)
     return rt
 
@@ -167,51 +182,124 @@ def _as_worker(rt):
 
 # ------------------------------------------------------------------ network isolation
 
-CLONE_NEWNET = 0x40000000
+CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWIPC = 0x40000000, 0x00020000, 0x08000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+
+
+def _unshare(flags, what):
+    if _libc.unshare(flags) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"unshare({what}): " + os.strerror(err))
 
 
 def unshare_network():
-    if _libc.unshare(CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, "unshare(CLONE_NEWNET): " + os.strerror(err))
+    _unshare(CLONE_NEWNET, "CLONE_NEWNET")
 
 
-@functools.lru_cache(maxsize=None)
-def network_isolation_available():
-    """Whether this machine lets root give a process a network namespace of its own (not in
-    every container: Docker's default seccomp profile refuses unshare). Probed once."""
+def private_proc():
+    """A mount namespace of our own whose /proc hides every process of other users
+    (hidepid=2: no argv, no environment, not even the pid), and an IPC namespace of our own
+    (SysV shared memory, semaphores, queues and POSIX queues die with the worker). Root only;
+    the worker, once de-privileged, cannot undo the mount."""
+    _unshare(CLONE_NEWNS | CLONE_NEWIPC, "CLONE_NEWNS|CLONE_NEWIPC")
+    for args in ((b"none", b"/", None, MS_REC | MS_PRIVATE, None),    # nothing propagates out
+                 (b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2")):
+        if _libc.mount(*args) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"mount {args[1].decode()}: " + os.strerror(err))
+
+
+def _probe(fn):
     pid = os.fork()
     if pid == 0:
         try:
-            unshare_network()
+            fn()
             os._exit(0)
         except BaseException:
             os._exit(1)
     return os.waitpid(pid, 0)[1] == 0
 
 
-def enter_worker(uid, gid, netns):
-    """Become the worker (the package worker's preexec_fn, and kernel.py before it execs the
-    kernel): with NETNS, a new network namespace whose only interface is a loopback that is
-    down, so no connection can be made anywhere; then, if UID is not None, the slot's user with
-    no supplementary groups."""
+@functools.lru_cache(maxsize=None)
+def network_isolation_available():
+    """Whether this machine lets root give a process a network namespace of its own (not in
+    every container: Docker's default seccomp profile refuses unshare). Probed once."""
+    return _probe(unshare_network)
+
+
+@functools.lru_cache(maxsize=None)
+def proc_isolation_available():
+    """Whether root may give a process a private /proc (mount namespace). Probed once."""
+    return os.geteuid() == 0 and _probe(private_proc)
+
+
+def enter_worker(uid, gid, netns, proc=False):
+    """Become the worker (the preexec_fn of the package worker and of the notebook runner):
+    with NETNS, a new network namespace whose only interface is a loopback that is down, so no
+    connection can be made anywhere; with PROC, a private /proc and IPC namespace
+    (private_proc); then, if UID is not None, the slot's user with no supplementary groups."""
     if netns:
         unshare_network()
+    if proc:
+        private_proc()
     if uid is not None:
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
 
 
-def as_isolated_worker(rt):
-    """Like _as_worker, plus no network when the runtime has it (rt.netns). For the judge's
-    worker only: a preexec_fn is unsafe in a process with threads (the batch orchestrator)."""
-    if rt.uid is None or not rt.netns:
-        return _as_worker(rt)
-    return {"preexec_fn": lambda: enter_worker(rt.uid, rt.gid, True)}
+def set_limits(limits):
+    """Resource limits (name -> value or None) for this process and its children."""
+    for name, value in limits.items():
+        if value is not None:
+            resource.setrlimit(getattr(resource, name), (value, value))
 
 
-TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+def as_isolated_worker(rt, limits=None):
+    """Popen keyword arguments that start a process as the worker of runtime RT: its
+    namespaces (no network, private /proc) where available, then its user; LIMITS (rlimit
+    name -> value) set first. Only from a single-threaded process (a preexec_fn is unsafe
+    with threads): the judge."""
+    if rt.uid is None and not limits:
+        return {}
+
+    def enter():
+        set_limits(limits or {})
+        enter_worker(rt.uid, rt.gid, rt.netns, rt.private_proc)
+    return {"preexec_fn": enter}
+
+
+# Every world-writable place a slot user can leave files in (deleted after each submission),
+# and the spools where it could leave crontab / at jobs.
+TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+SPOOL_DIRS = ("/var/spool/cron/crontabs", "/var/spool/cron/atjobs", "/var/spool/cron/atspool",
+              "/var/spool/at", "/var/spool/cron")
+SYSV_IPC = (("shm", "shmctl"), ("sem", "semctl"), ("msg", "msgctl"))
+IPC_RMID = 0
+
+
+def remove_ipc_objects(uid):
+    """Root mode: delete the SysV shared memory segments, semaphore sets and message queues
+    that UID owns or created (in the host's IPC namespace, where workers without a private
+    namespace put them). Returns how many."""
+    n = 0
+    for kind, ctl in SYSV_IPC:
+        try:
+            lines = open(f"/proc/sysvipc/{kind}").read().splitlines()
+        except OSError:
+            continue
+        head = lines[0].split() if lines else []
+        for line in lines[1:]:
+            row = dict(zip(head, line.split()))
+            try:
+                if uid in (int(row["uid"]), int(row["cuid"])):
+                    fn = getattr(_libc, ctl)
+                    args = (int(row[{"shm": "shmid", "sem": "semid", "msg": "msqid"}[kind]]),)
+                    args += (0, IPC_RMID) if kind == "sem" else (IPC_RMID, None)
+                    n += fn(*args) == 0
+            except (KeyError, ValueError):
+                continue
+    return n
 
 
 def remove_user_files(uid, dirs=TEMP_DIRS):
@@ -237,6 +325,25 @@ def remove_user_files(uid, dirs=TEMP_DIRS):
                     os.unlink(e.path)
             except OSError:
                 pass
+
+
+def read_capped(path, cap, what="file"):
+    """Bytes of PATH if it is a regular file of at most CAP bytes (never following a symlink,
+    never blocking on a FIFO): the trusted side's only way to read a file that a worker could
+    have touched. Raises OSError with a message otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{what} is not a regular file")
+        if st.st_size > cap:
+            raise OSError(f"{what} is larger than {cap} bytes")
+        data = os.read(fd, cap + 1)
+        if len(data) > cap:
+            raise OSError(f"{what} is larger than {cap} bytes")
+        return data
+    finally:
+        os.close(fd)
 
 
 def protect(paths):
@@ -269,9 +376,19 @@ def kill_user(uid):
 
 
 def clear_user(uid):
-    """Root mode, between submissions on a slot: no process and no temp file of UID is left."""
+    """Root mode, between submissions on a slot: no process of UID is left, nor anything it
+    can leave behind: files in the world-writable dirs, SysV IPC objects, crontab/at entries,
+    files in its home directory (if it has a real one)."""
     kill_user(uid)
     remove_user_files(uid)
+    remove_user_files(uid, SPOOL_DIRS)
+    remove_ipc_objects(uid)
+    try:
+        home = pwd.getpwuid(uid).pw_dir
+        if home not in ("/", "/nonexistent") and os.lstat(home).st_uid == uid:
+            remove_user_files(uid, (home,))
+    except (KeyError, OSError):
+        pass
 
 
 def _proc_uid(pid):

@@ -1,8 +1,8 @@
-"""THE boundary between trusted grading code and untrusted student code.
+"""The package worker's client: the judge's side of the fork server that runs the submission's
+package, the ``student`` fixture API the suites use, limits and student-facing errors.
 
-Everything that touches student code goes through this module; read it in one sitting.
-(Process plumbing it relies on, i.e. worker users, runtime cache, killing and reaping, is in
-runtime.py; the untrusted side is worker.py, the wire format wire.py.)
+(Process plumbing, i.e. worker users, namespaces, runtime cache, killing and reaping, is in
+runtime.py; the untrusted side is worker.py, the wire format wire.py; notebooks: nbsession.py.)
 
 Model
 -----
@@ -123,6 +123,13 @@ class Limits:
     output_bytes: int = 16 << 10      # student output kept per test (the rest is drained)
     import_seconds: float = 30.0      # per module at startup
     budget_seconds: float = 600.0     # all student calls of one submission
+    notebook_cell_seconds: float = 600.0   # per notebook cell (then it is interrupted)
+    notebook_seconds: float = 900.0   # wall clock per notebook, whatever it does
+
+    def submission_seconds(self, notebooks):
+        """The hard wall-clock budget of one submission with NOTEBOOKS notebooks: after it the
+        orchestrator kills the judge and every process of the slot's user."""
+        return self.budget_seconds + notebooks * self.notebook_seconds + 120
 
 
 # ------------------------------------------------------------------------------- sandbox
