@@ -17,6 +17,8 @@ deterministic, minimal update of assignments/hw3.
 """
 import os
 import sys
+import tempfile
+import warnings
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -39,7 +41,34 @@ c.CourseDirectory.ignore = [
 # Notebook cells may train small networks: nbgrader's default of 30 s per cell is too short on a
 # laptop with the real CIFAR-10. Validate/autograde give every cell up to 10 minutes.
 c.Execute.timeout = 600
+# nbgrader talks to its kernels over Unix sockets in a private folder, not TCP on localhost (no
+# open port, no "Kernel is running over TCP without encryption" warning per notebook).
+if os.name == "posix":
+    _kernels = os.path.join(tempfile.gettempdir(), "cs239-kernels-%d" % os.getuid())
+    os.makedirs(_kernels, mode=0o700, exist_ok=True)
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = os.path.join(_kernels, "k%d" % os.getpid())
+# nbgrader 0.9's gradebook triggers this SQLAlchemy warning when it creates a new student's
+# submission (harmless: the objects are added right after).
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
 
 # After `nbgrader generate_assignment`: stubbed package + data scripts + README, then leak check.
 if os.path.isfile(os.path.join(_ROOT, "tools", "release.py")):
     c.GenerateAssignment.post_convert_hook = "tools.release.nbgrader_post_convert_hook"
+
+# tools/nbgrader_hooks.py: feedback never holds hidden tests, mark schemes or rubrics (nbgrader
+# 0.9 renders the autograded notebook, hidden tests restored, as it is); the formgrader shows
+# each written answer's model answer and rubric; autograde registers the assignment on first
+# use and restores hidden tests quietly into test cells that are as released.
+if os.path.isfile(os.path.join(_ROOT, "tools", "nbgrader_hooks.py")):
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
+                                        GetGrades, OverwriteCells, OverwriteKernelspec)
+    from tools.nbgrader_hooks import AddRubrics, HideHiddenTests, RestoreHiddenTests
+
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                          RestoreHiddenTests, OverwriteCells, AddRubrics,
+                                          CheckCellMetadata]
+    c.AddRubrics.source_directory = os.path.join(_ROOT, "source")
+    c.Autograde.pre_convert_hook = "tools.nbgrader_hooks.autograde_pre_convert"

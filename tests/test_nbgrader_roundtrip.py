@@ -21,6 +21,7 @@ import nbformat
 import pytest
 
 from test_release import make_course
+from tools.leakcheck import check_feedback
 from tools.release import fill_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +98,17 @@ def roundtrip(course, notebooks, data_dir=None, plain_nbgrader=True):
     if plain_nbgrader:
         check_plain_generate_assignment(course)
     make_students(course, notebooks)
-    nbgrader(course, "autograde", "hw3", env=env)
+    log = nbgrader(course, "autograde", "hw3", env=env)
+    # quiet: hidden tests go back into unchanged test cells without a checksum warning per
+    # cell, kernels talk over Unix sockets, no SQLAlchemy warnings on a new student
+    for noise in ["has changed!", "without encryption", "SAWarning"]:
+        assert noise not in log, noise
+    nbgrader(course, "generate_feedback", "hw3")
+    for student in ["reference", "stubs"]:     # nothing hidden reaches a student
+        feedback = course / "feedback" / student / "hw3"
+        assert sorted(p.stem for p in feedback.glob("*.html")) == \
+            sorted(Path(n).stem for n in notebooks)
+        assert check_feedback(feedback, course, own=course / "submitted" / student) == []
     nbgrader(course, "export")
     with open(course / "grades.csv") as f:
         grades = {row["student_id"]: row for row in csv.DictReader(f)}
