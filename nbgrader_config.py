@@ -41,6 +41,11 @@ c.CourseDirectory.ignore = [
 # Notebook cells may train small networks: nbgrader's default of 30 s per cell is too short on a
 # laptop with the real CIFAR-10. Validate/autograde give every cell up to 10 minutes.
 c.Execute.timeout = 600
+# The notebooks load CIFAR-10 from $CS239_CIFAR10_DIR (their kernels inherit it): default to the
+# course's own copy (`python datasets/get_cifar10.py` puts it there); autograde warns without it.
+_data = os.path.join(_ROOT, "datasets", "cifar-10-batches-py")
+if not os.environ.get("CS239_CIFAR10_DIR") and os.path.isdir(_data):
+    os.environ["CS239_CIFAR10_DIR"] = _data
 # nbgrader talks to its kernels over Unix sockets in a private folder, not TCP on localhost (no
 # open port, no "Kernel is running over TCP without encryption" warning per notebook).
 if os.name == "posix":

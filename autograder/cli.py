@@ -1,5 +1,6 @@
 """``python -m autograder grade SUBMISSION... --out DIR [--jobs N] [--force]`` (the orchestrator),
-``python -m autograder gradescope --out autograder.zip`` and ``gradescope-run`` (inside the bundle).
+``python -m autograder gradescope --out autograder.zip``, ``gradescope-run`` (inside the bundle) and
+``python -m autograder gradebook DIR`` (joins nbgrader's written-answer scores: gradebook.py).
 
 The orchestrator never runs student code: per submission it unpacks into a private job dir, starts
 a judge process (judge.py) that drives the sandboxed worker, then writes results.json, feedback.md
@@ -251,6 +252,8 @@ def cmd_grade(args):
         if bar is not None:
             bar.close()
         write_grades(ctx, graded_names)
+        from .gradebook import rejoin          # keeps a grades.csv joined with nbgrader's
+        rejoin(ctx.out, graded_names)
     finally:
         if not os.environ.get("CS239_KEEP_JOBS"):
             shutil.rmtree(ctx.base, ignore_errors=True)
@@ -297,10 +300,14 @@ def main(argv=None):
     gs.add_argument("--suites", default=str(DEFAULT_SUITES), metavar="DIR")
     gr = sub.add_parser("gradescope-run", help="(inside the bundle) grade /autograder/submission")
     gr.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    from . import gradebook
+    gradebook.add_parser(sub, REPO)
     args = ap.parse_args(argv)
     try:
         if args.cmd == "grade":
             return cmd_grade(args)
+        if args.cmd == "gradebook":
+            return gradebook.main(args, load_graded_names(DEFAULT_SUITES))
         from . import gradescope
         if args.cmd == "gradescope":
             return gradescope.build(Path(args.out), Path(args.suites))

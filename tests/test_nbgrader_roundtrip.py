@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def nbgrader(course, *args, env=None, timeout=900):
-    full_env = dict(os.environ, **(env or {}))
+    full_env = {k: v for k, v in dict(os.environ, **(env or {})).items() if v is not None}
     full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env["PATH"]])
     proc = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), *args], cwd=course,
                           env=full_env, capture_output=True, text=True, timeout=timeout)

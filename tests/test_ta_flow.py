@@ -6,10 +6,13 @@ submissions ("complete": the master's answers; "blank": the release untouched), 
 autograde`, a manual grade through nbgrader's gradebook API, `nbgrader generate_feedback`
 (leak-checked), `nbgrader export`, and the kit's joined gradebook.
 """
+import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -25,35 +28,55 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = {"complete": True, "blank": False}
 
 
-def submit(course, student, complete):
-    dest = course / "submitted" / student / "hw3"
+def make_zips(course, dest):
+    """dest/complete.zip (the master's answers) and dest/blank.zip (the release untouched), as
+    `python -m cs239.submit` would build them."""
+    dest.mkdir()
     release_dir = course / "assignments" / "hw3"
-    if complete:
-        fill_in(release_dir, dest, root=course)
-    else:
-        shutil.copytree(release_dir, dest)
-    (dest / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
-    return dest
+    for student, complete in STUDENTS.items():
+        folder = dest / student
+        if complete:
+            fill_in(release_dir, folder, root=course)
+        else:
+            shutil.copytree(release_dir, folder)
+        with zipfile.ZipFile(dest / ("%s.zip" % student), "w") as z:
+            for f in sorted(folder.rglob("*")):
+                if f.is_file():
+                    z.write(f, f.relative_to(folder).as_posix())
+        shutil.rmtree(folder)
+    return sorted(dest.glob("*.zip"))
+
+
+def run(*cmd, cwd=ROOT, timeout=600):
+    proc = subprocess.run([sys.executable, *map(str, cmd)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, "%s failed:\n%s%s" % (cmd, proc.stdout, proc.stderr)
+    return proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory):
-    """A fresh course (no gradebook.db, as in a clone) through release, submissions, autograde
-    and feedback; returns (course, {command: log})."""
-    course = make_course(tmp_path_factory.mktemp("ta") / "course")
-    logs = {}
-    proc = subprocess.run([sys.executable, "-m", "tools.release", "--root", str(course)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    for student, complete in STUDENTS.items():
-        submit(course, student, complete)
-    logs["autograde"] = nbgrader(course, "autograde", "hw3")
+    """A fresh course through the README's TA commands; returns (course, {step: log}, zips)."""
+    base = tmp_path_factory.mktemp("ta")
+    course = make_course(base / "course")
+    # a cell that shows which data folder the notebooks get during autograde
+    nb = nbformat.read(course / "source/hw3/Demo.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(
+        "import os\nprint('data:', os.environ.get('CS239_CIFAR10_DIR'))"))
+    nb.cells[2]["id"] = "demo-data"
+    nbformat.write(nb, course / "source/hw3/Demo.ipynb")
+    logs = {"release": run("-m", "tools.release", "--root", course)}
+    # a fresh clone: the release is committed, the gradebook (git-ignored) is not
+    (course / "gradebook.db").unlink()
+    zips = make_zips(course, base / "submissions")
+    logs["collect"] = run("-m", "tools.collect", *zips, "--root", course)
+    logs["autograde"] = nbgrader(course, "autograde", "hw3", env={"CS239_CIFAR10_DIR": None})
     logs["generate_feedback"] = nbgrader(course, "generate_feedback", "hw3")
-    return course, logs
+    return course, logs, zips
 
 
 def test_feedback_holds_no_hidden_test_nor_rubric(flow):
-    course, _ = flow
+    course, *_ = flow
     for student in STUDENTS:
         graded = course / "autograded" / student / "hw3"
         # what the formgrader shows: hidden tests restored and run, the rubric beside the answer
@@ -72,7 +95,7 @@ def test_feedback_holds_no_hidden_test_nor_rubric(flow):
 
 def test_feedback_check_catches_what_plain_nbgrader_would_hand_out(flow, tmp_path):
     """Without HideHiddenTests, nbgrader 0.9 renders the hidden tests: the check says so."""
-    course, _ = flow
+    course, *_ = flow
     from nbconvert import HTMLExporter
     nb = nbformat.read(course / "autograded" / "blank" / "hw3" / "Demo.ipynb", as_version=4)
     plain = tmp_path / "plain.html"
@@ -102,3 +125,103 @@ def test_rubric_cells_a_submission_brings_are_dropped_from_feedback():
     out, _ = HideHiddenTests().preprocess(nb, {})
     assert [c.source for c in out.cells] == ["x = 1"]
     assert out.cells[0].outputs[0]["traceback"] == ["AssertionError: ", HIDDEN_NOTE]
+
+
+def test_collect_puts_each_zip_where_nbgrader_looks(flow):
+    course, logs, _ = flow
+    for student in STUDENTS:
+        folder = course / "submitted" / student / "hw3"
+        assert (folder / "Demo.ipynb").is_file() and (folder / "cs239" / "layers.py").is_file()
+        assert (folder / "timestamp.txt").read_text().endswith(" UTC")
+
+
+def test_autograde_on_a_fresh_clone_registers_the_assignment_and_is_quiet(flow):
+    course, logs, _ = flow
+    log = logs["autograde"]
+    assert "registering it" in log          # no gradebook.db before: registered on first use
+    for noise in ["has changed!", "without encryption", "SAWarning", "Traceback"]:
+        assert noise not in log, noise
+    assert not (course / "assignments" / "hw3" / "gradebook.db").exists()
+
+
+def test_autograde_gives_the_notebooks_the_course_data(flow):
+    course, *_ = flow
+    nb = nbformat.read(course / "autograded/blank/hw3/Demo.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    assert "data: %s" % (course / "datasets" / "cifar-10-batches-py") in printed
+
+
+def test_formgrader_notebook_shows_the_rubric_beside_each_written_answer(flow):
+    course, *_ = flow
+    for student in STUDENTS:
+        cells = nbformat.read(course / "autograded" / student / "hw3" / "Demo.ipynb",
+                              as_version=4).cells
+        at = [i for i, c in enumerate(cells)
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "a1"]
+        assert len(at) == 1
+        rubric = cells[at[0] + 1]
+        assert rubric.metadata.get(RUBRIC_KEY) == "a1"
+        assert "fixture-written-answer" in rubric.source and "graders only" in rubric.source
+        assert "nbgrader" not in rubric.metadata      # not a graded cell of its own
+
+
+def manual_grade(course, student, grade_id, score):
+    """What the formgrader's score box does, through nbgrader's gradebook API."""
+    from nbgrader.api import Gradebook
+    with Gradebook("sqlite:///%s" % (course / "gradebook.db")) as gb:
+        grade = gb.find_grade(grade_id, "Demo", "hw3", student)
+        grade.manual_score = score
+        grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def table(path, key=None):
+    with open(path) as f:
+        return {row[key or next(iter(row))]: row for row in csv.DictReader(f)}
+
+
+def test_one_gradebook_joins_the_written_answers_with_the_kits_scores(flow, tmp_path):
+    course, _, zips = flow
+    grades = tmp_path / "grades"
+    db = "sqlite:///%s" % (course / "gradebook.db")
+    run("-m", "autograder", "grade", *zips, "--out", grades, "--no-notebooks", "-q")
+    kit = table(grades / "grades.csv")
+    assert float(kit["blank"]["total"]) == 0 < float(kit["complete"]["total"])
+    # before any TA grading: the complete student's written answer is marked, not zero
+    log = run("-m", "autograder", "gradebook", grades, "--db", db)
+    assert "1 written (1 answers" in log and "complete: 1 written answer(s) ungraded" in log
+    rows = table(grades / "grades.csv")
+    assert rows["complete"]["Demo: a1"] == "ungraded"
+    assert rows["complete"]["status"] == "1 written answer(s) ungraded"
+    assert rows["blank"]["Demo: a1"] == "0"            # the untouched prompt: nbgrader's 0
+    assert table(grades / "lms.csv")["complete"]["hw3"] == ""   # incomplete: not exported
+    # a TA grades it (the formgrader's score box), and a re-run of `grade` stays joined
+    manual_grade(course, "complete", "a1", 1.0)
+    run("-m", "autograder", "grade", *zips, "--out", grades, "--no-notebooks", "-q")
+    rows = table(grades / "grades.csv")
+    auto = float(kit["complete"]["total"])
+    assert rows["complete"]["Demo: a1"] == "1" and rows["complete"]["status"] == "complete"
+    assert float(rows["complete"]["autograded"]) == auto
+    assert float(rows["complete"]["total"]) == auto + 1
+    assert float(rows["complete"]["max_total"]) == float(kit_max(grades)) + 1
+    assert float(rows["blank"]["total"]) == 0 and rows["blank"]["status"] == "complete"
+    lms = table(grades / "lms.csv")
+    assert lms["complete"] == {"Student": "complete", "SIS Login ID": "complete",
+                               "hw3": "%g" % (auto + 1)}
+    assert lms["blank"]["hw3"] == "0"
+    # nbgrader's own export agrees on the written answer
+    nbgrader(course, "export")
+    exported = table(course / "grades.csv", key="student_id")
+    assert float(exported["complete"]["raw_score"]) >= 1
+    # what the kit hands the students holds nothing secret either
+    for student in STUDENTS:
+        for name in ["feedback.md", "results.json"]:
+            found = leakcheck.check_feedback(grades / student / name, ROOT,
+                                             own=course / "submitted" / student)
+            assert found == [], found
+
+
+def kit_max(grades):
+    r = json.loads((grades / "complete" / "results.json").read_text())
+    return r["extra_data"]["cs239"]["max_score"]

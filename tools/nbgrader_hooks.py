@@ -12,6 +12,7 @@
   cells that are exactly as released, so OverwriteCells only warns about cells a student changed.
 - autograde_pre_convert: registers the assignment in the gradebook on first use (fresh clone).
 """
+import os
 import re
 import sys
 from pathlib import Path
@@ -138,6 +139,22 @@ class RestoreHiddenTests(NbGraderPreprocessor):
         return nb, resources
 
 
+_warned = []
+
+
+def _warn_without_data():
+    data = os.environ.get("CS239_CIFAR10_DIR")
+    if not _warned and not (data and os.path.isdir(data)):
+        _warned.append(data)
+        print("[cs239] WARNING: no CIFAR-10 for the notebooks (%s): their data cells will fail "
+              "and the plots and accuracies the written questions ask about will be missing. "
+              "Run `python datasets/get_cifar10.py` in the course directory, or set "
+              "CS239_CIFAR10_DIR to a cifar-10-batches-py folder."
+              % ("CS239_CIFAR10_DIR=%s does not exist" % data if data
+                 else "CS239_CIFAR10_DIR is not set and datasets/cifar-10-batches-py is missing"),
+              file=sys.stderr)
+
+
 def _gradebook_has(db_url, assignment):
     from nbgrader.api import Gradebook, MissingEntry
     try:
@@ -156,6 +173,7 @@ def autograde_pre_convert(assignment, student, notebooks):
     if not AutogradeApp.initialized():
         return
     coursedir = AutogradeApp.instance().coursedir
+    _warn_without_data()
     if not assignment or any(ch in assignment for ch in "*?[") or \
             _gradebook_has(coursedir.db_url, assignment):
         return
