@@ -4,12 +4,14 @@
     assignments/hw3/     the student release (`make release` runs `nbgrader generate_assignment
                          hw3` into it, then adds the stubbed cs239 package; see tools/release.py)
     submitted/, autograded/, feedback/   nbgrader's usual working folders (git-ignored)
+    exchange/            nbgrader's exchange folder (git-ignored; unused: students hand in zips)
     gradebook.db         nbgrader's sqlite gradebook (git-ignored)
 
 nbgrader's own commands work unchanged from the repository root, e.g.
-`nbgrader generate_assignment hw3`, `nbgrader autograde hw3`, `nbgrader export`, `nbgrader
-formgrader`. The cs239 package lives at the root (not in source/hw3), so nbgrader never copies the
-reference .py files anywhere: a post-convert hook (tools/release.py) adds the stubbed copy, the
+`nbgrader generate_assignment hw3`, `nbgrader autograde hw3`, `nbgrader generate_feedback hw3`,
+`nbgrader export`; the formgrader is at /formgrader of `jupyter lab` started here. The cs239
+package lives at the root (not in source/hw3), so nbgrader never copies the reference .py files
+anywhere: a post-convert hook (tools/release.py) adds the stubbed copy, the
 data scripts and the student README to every generated release and runs the leak check, and at
 autograde the student's own cs239/ from submitted/<student>/hw3/ is the one the notebooks import.
 `make release` (python -m tools.release) is the same plus a hard failure on leaks and a
@@ -37,6 +39,12 @@ c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
     "*.npz", "*.npy", "*.pkl", "*.html", "*.pdf", "*.db", "cifar-10-batches-py", "synthetic",
 ]
+
+# nbgrader's exchange (its release/collect commands on a shared JupyterHub) is not used by this
+# kit, where students hand in zips; the formgrader still wants a writable one at start-up.
+# On a JupyterHub with a shared exchange, set c.Exchange.root to it instead.
+c.Exchange.root = os.path.join(_ROOT, "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
 
 # Notebook cells may train small networks: nbgrader's default of 30 s per cell is too short on a
 # laptop with the real CIFAR-10. Validate/autograde give every cell up to 10 minutes.

@@ -225,3 +225,64 @@ def test_one_gradebook_joins_the_written_answers_with_the_kits_scores(flow, tmp_
 def kit_max(grades):
     r = json.loads((grades / "complete" / "results.json").read_text())
     return r["extra_data"]["cs239"]["max_score"]
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_formgrader_in_a_browser_lists_the_written_answer_with_its_rubric(flow, tmp_path):
+    """`jupyter server` started in the course root serves the formgrader at /formgrader; its
+    manual-grading page for a submission shows the written answer's score box, then the rubric."""
+    import time
+    import urllib.request
+
+    browser = next((shutil.which(b) for b in ["chromium", "chromium-browser", "google-chrome"]
+                    if shutil.which(b)), None)
+    if browser is None:
+        pytest.skip("no Chromium (apt-get install chromium): the formgrader page is not checked")
+    course, *_ = flow
+    from nbgrader.api import Gradebook
+    with Gradebook("sqlite:///%s" % (course / "gradebook.db")) as gb:
+        sub_id = gb.find_submission_notebook("Demo", "hw3", "complete").id
+    port = _free_port()
+    jupyter = Path(sys.executable).with_name("jupyter")
+    log = open(tmp_path / "server.log", "w")
+    server = subprocess.Popen(
+        [str(jupyter), "server", "--no-browser", "--port=%d" % port, "--ServerApp.ip=127.0.0.1",
+         "--IdentityProvider.token=", "--ServerApp.password=", "--allow-root"],
+        cwd=course, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime")))
+    try:
+        base = "http://127.0.0.1:%d" % port
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/formgrader", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, \
+                (tmp_path / "server.log").read_text()[-3000:]
+            time.sleep(0.5)
+        cmd = [browser, "--headless", "--disable-gpu", "--virtual-time-budget=5000",
+               "--user-data-dir=%s" % (tmp_path / "profile"), "--dump-dom",
+               "%s/formgrader/submissions/%s/" % (base, sub_id)]
+        if os.geteuid() == 0:
+            cmd.insert(1, "--no-sandbox")
+        dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        log.close()
+    assert "/formgrader/static/" in dom and "<title>Demo</title>" in dom
+    answer = dom.find('id="a1"')                     # the written answer's score box
+    assert answer > 0, dom[:2000]
+    rubric = dom.find("graders only", answer)
+    assert rubric > answer and "fixture-written-answer" in dom[rubric:]
+    server_log = (tmp_path / "server.log").read_text()
+    assert "Unwritable directory" not in server_log      # the course's own exchange folder
