@@ -3,8 +3,9 @@
 release (real `nbgrader generate_assignment`, through tools.release and plain) -> two students in
 submitted/<student>/hw3/: "reference" (the released notebooks with their solution cells filled in
 from the master, and the reference cs239) and "stubs" (the release untouched) -> real
-`nbgrader autograde hw3` -> real `nbgrader export` -> scores of the autograded cells: full marks
-for the reference, zero for the stubs.
+`nbgrader autograde hw3` (quiet: no checksum, transport or SQLAlchemy warnings) -> real `nbgrader
+generate_feedback hw3` (leak-checked: no hidden test reaches a student) -> real `nbgrader export`
+-> scores of the autograded cells: full marks for the reference, zero for the stubs.
 
 Runs on a small fixture course (always) and on the real source/hw3 notebooks (those present),
 with tools/notebooks.py's QUICK_PARAMETERS injected and the generated synthetic data set.
