@@ -88,6 +88,10 @@ def test_feedback_holds_no_hidden_test_nor_rubric(flow):
                                         own=course / "submitted" / student) == []
         html = (feedback / "Demo.html").read_text()
         assert "fixture-hidden-test" not in html and "HIDDEN TESTS" not in html
+    # feedback generated before the TA graded the complete student's written answer says so
+    assert "feedback for complete, Demo: 1 answer(s) not graded yet (a1)" in \
+        flow[1]["generate_feedback"]
+    assert "feedback for blank" not in flow[1]["generate_feedback"]
     # the blank submission fails the test cell: its error is there, the cell's code is not
     blank = (course / "feedback" / "blank" / "hw3" / "Demo.html").read_text()
     assert "NotImplementedError" in blank and HIDDEN_NOTE.split(":")[0][1:] in blank

@@ -70,7 +70,22 @@ class HideHiddenTests(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         nb.cells = [c for c in nb.cells if RUBRIC_KEY not in c.get("metadata", {})]
+        self._warn_if_ungraded(resources.get("nbgrader", {}))
         return super().preprocess(nb, resources)
+
+    def _warn_if_ungraded(self, info):
+        from nbgrader.api import Gradebook, MissingEntry
+        try:
+            with Gradebook(info["db_url"]) as gb:
+                sub = gb.find_submission_notebook(info["notebook"], info["assignment"],
+                                                  info["student"])
+                left = [g.name for g in sub.grades if g.needs_manual_grade]
+        except (KeyError, MissingEntry):
+            return
+        if left:
+            self.log.warning("feedback for %s, %s: %d answer(s) not graded yet (%s); their "
+                             "score in this feedback is 0", info["student"], info["notebook"],
+                             len(left), ", ".join(sorted(left)))
 
     def preprocess_cell(self, cell, resources, index):
         cell.source, removed = strip_regions(cell.source)
