@@ -32,17 +32,17 @@ HIDDEN_NOTE = "(the rest of this traceback is not shown: this cell runs hidden t
 def strip_regions(source, regions=REGIONS):
     """(source without the marked regions, whether anything was removed). An unterminated
     region runs to the end of the cell: nothing after a BEGIN line is ever kept."""
-    out, depth, removed = [], None, False
+    out, until, removed = [], None, False
     for line in source.split("\n"):
-        if depth is None:
+        if until is None:
             for begin, end in regions:
                 if begin in line:
-                    depth, removed = end, True
+                    until, removed = end, True
                     break
             else:
                 out.append(line)
-        elif depth in line:
-            depth = None
+        elif until in line:
+            until = None
     return "\n".join(out), removed
 
 
