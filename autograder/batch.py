@@ -312,6 +312,8 @@ def grade_batch(args):
         if bar is not None:
             bar.close()
         write_grades(ctx, graded_names)
+        from .gradebook import rejoin          # keeps a grades.csv joined with nbgrader's
+        rejoin(ctx.out, graded_names)
         from .report import after_grade    # issue 14: the instructor's report
         after_grade(ctx.out)
     finally:

@@ -5,6 +5,7 @@
     gradescope-run  (inside the bundle) grade /autograder/submission (gradescope.py)
     report          the instructor's report of a graded batch (report.py)
     merge           join the --out folders of `grade --shard K/N` runs (shards.py)
+    gradebook       join nbgrader's written-answer scores into grades.csv, lms.csv (gradebook.py)
 
 To add a subcommand: a parser in ``main`` and one line in ``COMMANDS`` calling your module.
 """
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import shards
-from .batch import DEFAULT_SUITES, add_grade_arguments, grade_batch
+from .batch import DEFAULT_SUITES, REPO, add_grade_arguments, grade_batch
 from .sandbox import SandboxError
 
 
@@ -28,13 +29,20 @@ def _gradescope_run(args):
     return gradescope.run(Path(args.root))
 
 
+def _gradebook(args):
+    from . import gradebook
+    from .batch import load_graded_names
+    return gradebook.main(args, load_graded_names(DEFAULT_SUITES))
+
+
 def _report(args):                          # issue 14
     from .report import main as report_main
     return report_main(args)
 
 
 COMMANDS = {"grade": grade_batch, "gradescope": _gradescope, "gradescope-run": _gradescope_run,
-            "report": _report, "merge": lambda args: shards.merge(args.shards, args.out)}
+            "report": _report, "merge": lambda args: shards.merge(args.shards, args.out),
+            "gradebook": _gradebook}
 
 
 def main(argv=None):
@@ -52,6 +60,8 @@ def main(argv=None):
     rp = sub.add_parser("report", help="write OUT/report.html and OUT/tests.csv")  # issue 14
     rp.add_argument("out", metavar="OUT", help="the --out folder of a graded batch")
     rp.add_argument("--no-similarity", dest="similarity", action="store_false")
+    from . import gradebook
+    gradebook.add_parser(sub, REPO)
     args = ap.parse_args(argv)
     try:
         return COMMANDS[args.cmd](args)

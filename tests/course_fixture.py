@@ -2,7 +2,10 @@
 package and one notebook (Demo.ipynb) with every kind of nbgrader cell, a planted solution line,
 hidden test and written answer (whose text must never reach a release), master outputs and junk.
 conftest.py's `course` fixture builds one per test module."""
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -76,3 +79,15 @@ def make_course(dest):
     (dest / "autograder" / "suite.py").write_text(
         "def test_hidden():\n    assert fixture_autograder_secret_line == 1\n")
     return dest
+
+
+def nbgrader(course, *args, env=None, timeout=900):
+    """Run the real nbgrader command in COURSE (an env value of None unsets that variable);
+    its output, or an assertion error with it."""
+    full_env = {k: v for k, v in dict(os.environ, **(env or {})).items() if v is not None}
+    full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env["PATH"]])
+    proc = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), *args], cwd=course,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, "nbgrader %s failed:\n%s%s" % (" ".join(args), proc.stdout,
+                                                                 proc.stderr)
+    return proc.stdout + proc.stderr

@@ -3,8 +3,10 @@
 release (real `nbgrader generate_assignment`, through tools.release and plain) -> two students in
 submitted/<student>/<NAME>/: "reference" (the released notebooks with their solution cells filled in
 from the master, and the reference cs239) and "stubs" (the release untouched) -> real
-`nbgrader autograde <NAME>` -> real `nbgrader export` -> scores of the autograded cells: full marks
-for the reference, zero for the stubs.
+`nbgrader autograde <NAME>` (quiet: no checksum, transport or SQLAlchemy warnings) -> real
+`nbgrader generate_feedback <NAME>` (leak-checked: no hidden test reaches a student) -> real
+`nbgrader export` -> scores of the autograded cells: full marks for the reference, zero for the
+stubs.
 
 Runs on a small fixture course and on the real master notebooks (source/<NAME>),
 at tools/notebook_runner.py's quick sizes and on the generated synthetic data set.
@@ -21,21 +23,12 @@ import pytest
 
 from autograder import notebook_parameters
 from cs239.tools import manifest
-from tests.course_fixture import NAME, make_course
+from tests.course_fixture import NAME, make_course, nbgrader
+from tools.leakcheck import check_feedback
 from tools.notebook_runner import quick_parameters_for_all
 from tools.release import fill_in
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def nbgrader(course, *args, env=None, timeout=900):
-    full_env = dict(os.environ, **(env or {}))
-    full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env["PATH"]])
-    proc = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), *args], cwd=course,
-                          env=full_env, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, "nbgrader %s failed:\n%s%s" % (" ".join(args), proc.stdout,
-                                                                 proc.stderr)
-    return proc.stdout + proc.stderr
 
 
 def make_students(course, notebooks):
@@ -92,9 +85,19 @@ def roundtrip(course, notebooks, data_dir=None, plain_nbgrader=True):
     make_students(course, notebooks)
     # at the quick sizes: plain nbgrader with the kernel hook the grader and the runner use
     env.update(notebook_parameters.environment(quick_parameters_for_all()))
-    nbgrader(course, "autograde", NAME, *["--Execute.extra_arguments=%s" % a
-                                          for a in notebook_parameters.kernel_arguments()],
-             env=env)
+    log = nbgrader(course, "autograde", NAME, *["--Execute.extra_arguments=%s" % a
+                                                for a in notebook_parameters.kernel_arguments()],
+                   env=env)
+    # quiet: hidden tests go back into unchanged test cells without a checksum warning per
+    # cell, kernels talk over Unix sockets, no SQLAlchemy warnings on a new student
+    for noise in ["has changed!", "without encryption", "SAWarning"]:
+        assert noise not in log, noise
+    nbgrader(course, "generate_feedback", NAME)
+    for student in ["reference", "stubs"]:     # nothing hidden reaches a student
+        feedback = course / "feedback" / student / NAME
+        assert sorted(p.stem for p in feedback.glob("*.html")) == \
+            sorted(Path(n).stem for n in notebooks)
+        assert check_feedback(feedback, course, own=course / "submitted" / student) == []
     nbgrader(course, "export")
     with open(course / "grades.csv") as f:
         grades = {row["student_id"]: row for row in csv.DictReader(f)}

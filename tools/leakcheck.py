@@ -17,6 +17,12 @@ Text is compared line by line after removing all whitespace; a master line count
 when it is non-trivial (at least 8 characters with a letter or digit) and does not also appear in
 the public part of the master copy (outside every region), so provided code never trips it.
 Also importable: check_release(release_dir, root) -> list of Problem.
+
+    python -m tools.leakcheck --feedback feedback/alice/<name> [--own submitted/alice/<name>]
+
+checks what a student receives after grading instead (nbgrader's feedback HTML, the grader's
+feedback.md and results.json): no hidden test, mark scheme, rubric or autograder line, no marker,
+and no solution line that is not the student's own (a line of the files under --own).
 """
 import argparse
 import fnmatch
@@ -317,6 +323,95 @@ def _check_notebook(rel, text, secrets):
     return problems
 
 
+# ------------------------------------------------------------------------------------------------
+# Feedback: what a student receives after grading
+# ------------------------------------------------------------------------------------------------
+
+def _loose(norm):
+    """Letters and digits only: rendered Markdown drops list bullets, emphasis and backslashes."""
+    return re.sub(r"[\W_]", "", norm)
+
+
+def html_text(html):
+    """The text lines of an HTML page (scripts and styles removed, tags dropped, unescaped)."""
+    import html as html_mod
+    html = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", "\n", html)
+    html = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6]|pre)>", "\n", html)
+    return html_mod.unescape(re.sub(r"<[^>]*>", "", html)).splitlines()
+
+
+def _json_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _json_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _json_strings(v)
+
+
+def _text_lines(path):
+    data = Path(path).read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".html":
+        return html_text(data)
+    if path.suffix == ".json":
+        try:
+            return [ln for s in _json_strings(json.loads(data)) for ln in s.splitlines()]
+        except ValueError:
+            pass
+    if path.suffix == ".ipynb":
+        try:
+            return [ln for c in json.loads(data).get("cells", [])
+                    for ln in _cell_source(c).splitlines()]
+        except ValueError:
+            pass
+    return data.splitlines()
+
+
+def own_lines(folder):
+    """Loose forms of every line of a student's submitted files (their own work)."""
+    out = set()
+    for f in sorted(Path(folder).rglob("*")) if folder else []:
+        if f.is_file() and f.suffix in (".py", ".ipynb", ".md", ".txt"):
+            out.update(_loose(normalize(ln)) for ln in _text_lines(f))
+    return out
+
+
+def check_feedback(folder, root=ROOT, assignment=manifest.NAME, own=None):
+    """Every leak in the files of a feedback folder (or one file), as a list of Problem.
+
+    Solution lines count only when they are not in the student's own submission (OWN: its
+    folder): a student who solved a function sees their own code in the feedback."""
+    folder, root = Path(folder), Path(root)
+    secrets = collect_secrets(root, assignment)
+    public = {_loose(n) for n in secrets.public}
+    loose = {}
+    for n, hit in secrets.secret.items():
+        key = _loose(n)
+        if len(key) >= 12 and key not in public:
+            loose.setdefault(key, hit)
+    mine = own_lines(own)
+    problems = []
+    files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+    for f in files:
+        rel = f.name if f == folder else f.relative_to(folder).as_posix()
+        if f.suffix.lower() in IMAGE_SUFFIXES | {".npz", ".npy", ".pdf", ".zip"}:
+            continue
+        for j, line in enumerate(_text_lines(f), 1):
+            key = _loose(normalize(line))
+            if MARKER_RE.search(line):
+                if key not in mine:
+                    problems.append(Problem("%s:%d" % (rel, j), "marker", "nbgrader marker: %r"
+                                            % line.strip()[:80]))
+                continue
+            hit = secrets.lookup(line) or loose.get(key)
+            if hit and not (hit[0] == "solution" and key in mine):
+                problems.append(Problem("%s:%d" % (rel, j), hit[0], "line of %s: %r"
+                                        % (hit[1], line.strip()[:80])))
+    return problems
+
+
 def guess_assignment(release, root):
     """The release folder's name when source/ has it, else the only assignment in source/."""
     name = Path(release).resolve().name
@@ -333,11 +428,24 @@ def guess_assignment(release, root):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m tools.leakcheck",
                                  description=__doc__.split("\n")[0])
-    ap.add_argument("release", help="the release folder, e.g. assignments/%s" % manifest.NAME)
+    ap.add_argument("release", nargs="?", help="the release folder, e.g. assignments/%s" % manifest.NAME)
+    ap.add_argument("--feedback", metavar="DIR", help="check a student's feedback folder (or "
+                    "file) instead, e.g. feedback/alice/<name> or grades/alice")
+    ap.add_argument("--own", metavar="DIR", help="with --feedback: the student's submission "
+                    "(their own solution lines are not leaks)")
     ap.add_argument("--root", default=str(ROOT), help="the master copy (repository root)")
     ap.add_argument("--assignment", default=None,
                     help="assignment id (default: the release folder's name)")
     args = ap.parse_args(argv)
+    if args.feedback:
+        problems = check_feedback(args.feedback, args.root, args.assignment or manifest.NAME, args.own)
+        for p in problems:
+            print("leak: %s" % p)
+        print("feedback leak check %s: %s" % ("FAILED (%d problems)" % len(problems)
+                                              if problems else "passed", args.feedback))
+        return 1 if problems else 0
+    if not args.release:
+        ap.error("give a release folder or --feedback DIR")
     assignment = args.assignment or guess_assignment(args.release, args.root)
     problems = check_release(args.release, args.root, assignment)
     for p in problems:
