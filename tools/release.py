@@ -91,14 +91,14 @@ script that downloads CIFAR-10. Work in this folder; run every command below fro
 
 ## Set up
 
-Python 3.11 or newer:
+Python 3.10 to 3.13 (numpy 1.26 or 2.x):
 
 ```bash
 python3 -m venv .venv && . .venv/bin/activate
 pip install numpy matplotlib jupyter nbgrader tqdm
 ```
 
-(or `conda create -n cs239 python=3.11 numpy matplotlib jupyter nbgrader -c conda-forge`).
+(or `conda create -n cs239 python=3.12 numpy matplotlib jupyter nbgrader -c conda-forge`).
 
 ## Data
 
