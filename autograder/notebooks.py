@@ -19,9 +19,9 @@ import subprocess
 import sys
 import tempfile
 import threading
-from importlib import metadata
 from pathlib import Path
 
+from .requirements import closure as _closure
 from .runtime import clear_user
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,24 +31,6 @@ KERNEL = "cs239-sandbox"
 # (with their dependencies): the packages the homework notebooks use.
 KERNEL_PACKAGES = ["ipykernel", "numpy", "matplotlib", "tqdm", "ipywidgets"]
 _lock = threading.Lock()
-
-
-def _closure(names):
-    seen, stack = {}, list(names)
-    while stack:
-        n = stack.pop()
-        key = re.sub(r"[-_.]+", "-", n).lower()
-        if key in seen:
-            continue
-        try:
-            d = metadata.distribution(n)
-        except metadata.PackageNotFoundError:
-            continue
-        seen[key] = d
-        for r in d.requires or []:
-            if "extra ==" not in r:
-                stack.append(re.match(r"[A-Za-z0-9_.\-]+", r).group(0))
-    return seen
 
 
 def kernel_site(mode):

@@ -1,9 +1,7 @@
 """Helpers for the tests that reach outside this interpreter: other CPython versions on this
 machine and the package index (pip's configured one)."""
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -20,24 +18,10 @@ def minimum_python():
     return int(m.group(1)), int(m.group(2))
 
 
-def find_python(minor):
-    """Path of a CPython 3.MINOR interpreter on this machine (pyenv's versions, then PATH), or
-    None."""
-    candidates = []
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        p = subprocess.run([pyenv, "root"], capture_output=True, text=True)
-        versions = Path(p.stdout.strip() or "/nonexistent") / "versions"
-        if versions.is_dir():
-            candidates += sorted(versions.glob(f"3.{minor}.*/bin/python3.{minor}"), reverse=True)
-    if shutil.which(f"python3.{minor}"):
-        candidates.append(Path(shutil.which(f"python3.{minor}")))
-    for exe in candidates:
-        p = subprocess.run([str(exe), "-c", "import sys, ensurepip; print(sys.version_info[1])"],
-                           capture_output=True, text=True)
-        if p.returncode == 0 and p.stdout.strip() == str(minor):
-            return exe
-    return None
+def find_python(minor, needs="ensurepip"):
+    """A CPython 3.MINOR on this machine (pyenv's versions, then PATH) that can import NEEDS."""
+    from autograder.bundle.lock import find_python as find
+    return find(f"3.{minor}", needs)
 
 
 def index_url():
@@ -60,11 +44,3 @@ def index_unreachable():
         return None
     except Exception as e:       # any failure means: no index here
         return f"package index {url} not reachable: {e}"
-
-
-def pip_report(args, **kw):
-    """Run `pip install --dry-run --report -` with ARGS; (returncode, report or None, stderr)."""
-    p = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--quiet",
-                        "--report", "-", *args], capture_output=True, text=True, **kw)
-    report = json.loads(p.stdout) if p.returncode == 0 and p.stdout.strip() else None
-    return p.returncode, report, p.stderr
