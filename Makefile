@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs its helpers (alembic, jupyter) through PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test bench release clean
+.PHONY: venv demo test bench release clean image-test
 
 venv: $(STAMP)
 
@@ -21,6 +21,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
+
+# The Gradescope bundle in a fresh Debian image (root, network, a few minutes; not in `test`).
+image-test: $(STAMP)
+	$(PY) -m tools.image_test
 
 bench: $(STAMP)
 	$(PY) -m bench
