@@ -42,15 +42,15 @@ def say(text):
     print(f"image-test: {text}", flush=True)
 
 
-def apt_mirror(suite=None):
+def apt_mirror(suite=None, etc=Path("/etc")):
     """(mirror URI, suite, keyring or None) of this machine's Debian archive entry: the one
     for its own release (VERSION_CODENAME), read from /etc/apt/sources.list(.d)."""
-    m = re.search(r"^VERSION_CODENAME=(\S+)", Path("/etc/os-release").read_text(), re.M)
+    m = re.search(r"^VERSION_CODENAME=(\S+)", (etc / "os-release").read_text(), re.M)
     if not m:
         raise SystemExit("image-test: no VERSION_CODENAME in /etc/os-release")
     host_codename = m.group(1).strip('"')
     entries = []                      # (uri, suites, components, keyring)
-    files = [Path("/etc/apt/sources.list")] + sorted(Path("/etc/apt/sources.list.d").glob("*"))
+    files = [etc / "apt" / "sources.list"] + sorted((etc / "apt" / "sources.list.d").glob("*"))
     for f in files:
         if not f.is_file():
             continue
