@@ -9,7 +9,8 @@
              in mount and PID namespaces of its own); the data is put in /autograder/data
              first, so setup.sh does not download CIFAR-10
 4. grade     run_autograder on each submission, in the image and on the host (the same bundle
-             in a temporary /autograder-like tree, with this .venv); each run holds the shared
+             in a temporary /autograder-like tree, with a venv made from the lock for
+             --host-python, else this .venv); each submission's two runs hold the shared
              grading lock /tmp/cs239-grading.lock
 5. compare   every results.json checked against Gradescope's specification; every test's score
              equal in the image and on the host
@@ -17,7 +18,7 @@
 Needs root, debootstrap, unshare and the network (the apt mirror and the package index). The
 image gets this machine's resolv.conf, *_proxy variables and, when pip is pointed at a CA
 bundle here (PIP_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE), that bundle for setup.sh's pip.
-Usage: python -m tools.image_test [--out build/image-test] [--suite CODENAME]
+Usage: python -m tools.image_test [--out build/image-test] [--suite CODENAME] [--host-python X.Y]
 """
 import argparse
 import fcntl
@@ -174,13 +175,12 @@ def grade(autograder, submission, log, rootfs=None, env=None, python=None):
     install_submission(autograder, submission)
     stdout = Path(str(log) + ".stdout")
     stdout.unlink(missing_ok=True)
-    with grading_lock():
-        if rootfs:
-            seconds, p = in_image(rootfs, ["/autograder/run_autograder"], stdout, env)
-        else:
-            seconds, p = run([autograder / "run_autograder"], stdout,
-                             env=dict(os.environ, AUTOGRADER_ROOT=str(autograder),
-                                      AUTOGRADER_PYTHON=str(python), **env))
+    if rootfs:
+        seconds, p = in_image(rootfs, ["/autograder/run_autograder"], stdout, env)
+    else:
+        seconds, p = run([autograder / "run_autograder"], stdout,
+                         env=dict(os.environ, AUTOGRADER_ROOT=str(autograder),
+                                  AUTOGRADER_PYTHON=str(python), **env))
     res = autograder / "results" / "results.json"
     return seconds, (json.loads(res.read_text()) if res.exists() else None), stdout
 
@@ -253,9 +253,11 @@ def main(argv=None):
         unpack(bundle, host_tree / "autograder", data)
         for name, submission in submissions.items():
             say(f"grading {name} in the image, then on the host")
-            img_s, img, img_out = grade(autograder, submission, out / f"image-{name}", rootfs, env)
-            host_s, host, host_out = grade(host_tree / "autograder", submission,
-                                           out / f"host-{name}", None, env, host_py)
+            with grading_lock():             # one submission's two runs at a time
+                img_s, img, img_out = grade(autograder, submission, out / f"image-{name}",
+                                            rootfs, env)
+                host_s, host, host_out = grade(host_tree / "autograder", submission,
+                                               out / f"host-{name}", None, env, host_py)
             times[f"run_autograder {name}: image / host"] = (img_s, host_s)
             for where, res, stdout in (("image", img, img_out), ("host", host, host_out)):
                 if res is None:
