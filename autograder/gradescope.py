@@ -105,6 +105,9 @@ def run(root):
     finally:
         shutil.rmtree(work, ignore_errors=True)
     failed = data is None
+    if failed and not log.strip():
+        log = (f"(the grader exited with status {code} before writing a log: its error message "
+               "is the stderr line above)")
     if failed:
         data = {"score": 0, "output": "The autograder failed to run; please tell the "
                 "course staff.", "stdout_visibility": "hidden", "tests": []}

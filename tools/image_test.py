@@ -190,9 +190,11 @@ def main(argv=None):
                                  description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=str(ROOT / "build" / "image-test"))
     ap.add_argument("--suite", help="Debian release to build (default: this machine's)")
-    ap.add_argument("--host-python", default="3.10", metavar="X.Y",
+    ap.add_argument("--host-python", default="", metavar="X.Y",
                     help="grade on the host with a venv from the bundle's lock for this Python "
-                         "when it is installed here (default %(default)s; '' for this .venv)")
+                         "when it is installed here (default: this .venv). In root mode the "
+                         "worker users must be able to run a python3.X outside /root: a pyenv "
+                         "build under /root is refused, with a message")
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("image-test: needs root (debootstrap, chroot)")
