@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs its helpers (alembic, jupyter) through PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test test-fast bench release clean
+.PHONY: venv demo test test-fast bench release clean image-test
 
 venv: $(STAMP)
 
@@ -25,6 +25,9 @@ test: $(STAMP)
 # The quick tier (about a minute): package, stubify, manifest, leak check, suites in-process.
 test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -m "fast and not slow"
+# The Gradescope bundle in a fresh Debian image (root, network, a few minutes; not in `test`).
+image-test: $(STAMP)
+	$(PY) -m tools.image_test
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -263,7 +263,7 @@ def grade_batch(args):
     ctx.out.mkdir(parents=True, exist_ok=True)
     srcs = [Path(s).absolute() for s in args.submissions]
     stems = _stems(srcs)
-    if args.shard:                              # one slice of the batch (autograder/shards.py)
+    if getattr(args, "shard", None):            # one slice of the batch (autograder/shards.py)
         srcs, stems = shards.select(srcs, args.shard, ctx, graded_names, _stems)
     jobs = max(1, min(args.jobs, len(srcs)))
     _remove_stale_job_areas()

@@ -1,12 +1,14 @@
 """Gradescope: build ``autograder.zip`` and run inside it.
 
 Bundle layout (Gradescope unpacks it into /autograder/source and runs setup.sh once per image):
-    setup.sh          installs Python + pinned requirements into /autograder/venv
-    run_autograder    grades /autograder/submission into /autograder/results/results.json
-    requirements.txt  pinned from the building .venv's versions
+    setup.sh          picks the image's Python and installs its lock into /autograder/venv
+    run_autograder    grades /autograder/submission into /autograder/results/results.json and
+                      prints a summary and the grader log for the staff
+    requirements/     py3.10.txt ... py3.13.txt: one lock per Python (autograder/bundle/lock.py)
+(setup.sh and run_autograder are the files of the same names in autograder/bundle/.)
     autograder/       grader code and the hidden suites
     cs239/            the reference package (solutions: it never reaches students)
-    source/hw3/       the master notebooks (nbgrader's source, hidden tests included)
+    source/<name>/    the master notebooks (nbgrader's source, hidden tests included)
     datasets/         the CIFAR-10 download script, when present (setup.sh puts the data in
                       /autograder/data, readable by the worker users)
 Paths are overridable: AUTOGRADER_ROOT (default /autograder), AUTOGRADER_PYTHON.
@@ -20,58 +22,23 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from cs239.tools import manifest
+
 REPO = Path(__file__).resolve().parent.parent
-TOP_LEVEL = ["numpy", "pytest", "tqdm", "nbgrader", "nbconvert", "nbclient", "nbformat",
-             "ipykernel", "jupyter_client", "matplotlib", "ipywidgets",
-             "copydetect"]    # issue 14: the grade step tokenizes the student-written code
-
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope image setup (runs once, as root, with network).
-set -euo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y python3 python3-venv python3-pip
-fi
-python3 -m venv "$ROOT/venv"
-"$ROOT/venv/bin/pip" install --no-cache-dir -r "$ROOT/source/requirements.txt"
-# CIFAR-10 for scoring the saved best models and running the notebooks, outside the source
-# tree and readable by the sandbox's worker users (skipped with a message if absent).
-if [ -f "$ROOT/source/datasets/get_cifar10.py" ]; then
-    "$ROOT/venv/bin/python" "$ROOT/source/datasets/get_cifar10.py" --dest "$ROOT/data" || \\
-        echo "warning: CIFAR-10 download failed; best-model tests will not be scored"
-    chmod -R a+rX "$ROOT/data" 2>/dev/null || true
-fi
-# Nothing in the source tree is readable by other users (the sandbox's worker users).
-chmod -R o= "$ROOT/source"
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope entry point: grade $ROOT/submission, write $ROOT/results/results.json.
-set -uo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-PY="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
-if [ -z "${CS239_CIFAR10_DIR:-}" ] && [ -d "$ROOT/data/cifar-10-batches-py" ]; then
-    export CS239_CIFAR10_DIR="$ROOT/data/cifar-10-batches-py"
-fi
-cd "$ROOT/source" || exit 1
-exec "$PY" -m autograder gradescope-run --root "$ROOT"
-"""
+BUNDLE = Path(__file__).resolve().parent / "bundle"     # templates and per-Python locks
 
 
 def _files(suites):
-    yield REPO / "autograder", "autograder", lambda p: p.suffix == ".py"   # suites: below
+    yield REPO / "autograder", "autograder", lambda p: p.suffix == ".py"
     yield Path(suites), "autograder/suites", lambda p: "__pycache__" not in p.parts
     yield REPO / "cs239", "cs239", lambda p: p.suffix == ".py"
-    yield REPO / "source" / "hw3", "source/hw3", lambda p: p.suffix == ".ipynb"
+    yield REPO / "source" / manifest.NAME, f"source/{manifest.NAME}", lambda p: p.suffix == ".ipynb"
 
 
 def requirements():
-    """Every package the grader and the notebook kernels need, with its dependencies, pinned
-    to the versions installed here."""
-    from .sandbox.nbsession import RUNNER_PACKAGES, _closure
-    dists = _closure(TOP_LEVEL + RUNNER_PACKAGES)
-    return "".join(sorted(f"{d.metadata['Name']}=={d.version}\n" for d in dists.values()))
+    """{arcname: text} of the per-Python locks (autograder/bundle/lock.py makes them)."""
+    return {f"requirements/{p.name}": p.read_text()
+            for p in sorted((BUNDLE / "requirements").glob("py3.*.txt"))}
 
 
 def build(out, suites):
@@ -90,9 +57,10 @@ def build(out, suites):
 
     tmp = out.with_name(out.name + ".tmp")
     with zipfile.ZipFile(tmp, "w") as z:
-        add(z, "setup.sh", SETUP_SH, 0o755)
-        add(z, "run_autograder", RUN_AUTOGRADER, 0o755)
-        add(z, "requirements.txt", requirements())
+        for script in ("setup.sh", "run_autograder"):
+            add(z, script, (BUNDLE / script).read_bytes(), 0o755)
+        for arcname, text in requirements().items():
+            add(z, arcname, text)
         for base, prefix, keep in _files(suites):
             for p in sorted(base.rglob("*")):
                 rel = p.relative_to(base)
@@ -105,18 +73,23 @@ def build(out, suites):
             add(z, "datasets/get_cifar10.py", script.read_bytes())
     os.replace(tmp, out)
     print(f"wrote {out} ({out.stat().st_size // 1024} KiB): upload it as the Gradescope "
-          "autograder (Ubuntu base image)")
+          "autograder (base image Ubuntu 22.04 or 24.04)")
     return 0
 
 
 def run(root):
-    """Inside the bundle: grade ROOT/submission into ROOT/results/results.json."""
+    """Inside the bundle: grade ROOT/submission into ROOT/results/results.json; print a summary
+    and the grader log for the staff (a copy of the log goes to ROOT/results/grader.log)."""
     import argparse
+    import traceback
+
     from .batch import add_grade_arguments, grade_batch
+    from .bundle.summary import log_tail, summary
     root = Path(root)
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="cs239-gs-"))
+    data, log, code = None, "", 1
     try:
         sub = work / "submission"
         shutil.copytree(root / "submission", sub, symlinks=True)
@@ -130,12 +103,24 @@ def run(root):
         res = work / "out" / "submission" / "results.json"
         if res.exists():
             data = json.loads(res.read_text())
-        else:
-            data = {"score": 0, "output": "The autograder failed to run; please tell the "
-                    "course staff.", "tests": []}
-        tmp = results_dir / "results.json.tmp"
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, results_dir / "results.json")
-        return 0 if res.exists() else (code or 1)
+        grader_log = work / "out" / "submission" / "grader.log"
+        log = grader_log.read_text(errors="replace") if grader_log.exists() else ""
+    except Exception:                 # the staff must see why, and the student get a result
+        log += "\nrun_autograder: the grader raised:\n" + traceback.format_exc()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    failed = data is None
+    if failed and not log.strip():
+        log = (f"(the grader exited with status {code} before writing a log: its error message "
+               "is the stderr line above)")
+    if failed:
+        data = {"score": 0, "output": "The autograder failed to run; please tell the "
+                "course staff.", "stdout_visibility": "hidden", "tests": []}
+    (results_dir / "grader.log").write_text(log)
+    tmp = results_dir / "results.json.tmp"
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, results_dir / "results.json")
+    print(summary(None if failed else data, results_dir / "grader.log"))
+    print("----- grader log " + "-" * 60)
+    print(log_tail(log) or "(empty)", flush=True)
+    return (code or 1) if failed else 0

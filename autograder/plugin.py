@@ -130,7 +130,7 @@ class GradingPlugin:
             return
         if rep.skipped:
             reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
-            reason = reason.removeprefix("Skipped: ")
+            reason = reason.removeprefix("Skipped: ").removeprefix("not scored: ")
             r.update(_state="skipped", output=f"not scored: {reason}")
         elif rep.failed:
             msg, student_facing = (_student_message(call.excinfo) if call.excinfo

@@ -1,7 +1,11 @@
 """The conda environment mirrors pyproject.toml, and CI runs the README's test command."""
 import re
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib  # novm (3.11+, with the fallback below)
+except ImportError:          # Python 3.10: pip vendors a TOML parser
+    from pip._vendor import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

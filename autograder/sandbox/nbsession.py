@@ -26,6 +26,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from ..requirements import closure as _closure
 from .runtime import as_isolated_worker, clear_user, read_capped, sweep_orphans
 
 # What a notebook kernel may import besides the stdlib and the student's own cs239 package
@@ -35,24 +36,6 @@ KERNEL_PACKAGES = ["ipykernel", "numpy", "matplotlib", "tqdm", "ipywidgets"]
 RUNNER_PACKAGES = KERNEL_PACKAGES + ["nbclient", "nbformat"]
 REPLY_CAP = 1 << 20
 LOG_CAP = 64 << 10
-
-
-def _closure(names):
-    seen, stack = {}, list(names)
-    while stack:
-        n = stack.pop()
-        key = re.sub(r"[-_.]+", "-", n).lower()
-        if key in seen:
-            continue
-        try:
-            d = metadata.distribution(n)
-        except metadata.PackageNotFoundError:
-            continue
-        seen[key] = d
-        for r in d.requires or []:
-            if "extra ==" not in r:
-                stack.append(re.match(r"[A-Za-z0-9_.\-]+", r).group(0))
-    return seen
 
 
 def kernel_site(mode):

@@ -70,4 +70,5 @@ def test_twolayer(student, ref):
 @pytest.mark.graded("TwoLayerNet.loss: data-dependent skip", points=1)
 def test_skip(submission_dir):
     if not (submission_dir / "two_layer_net_best.npz").exists():
-        pytest.skip("no two_layer_net_best.npz in the submission")
+        # the real suites word their skips this way; the plugin must not double the prefix
+        pytest.skip("not scored: no two_layer_net_best.npz in the submission")
