@@ -227,7 +227,10 @@ def nb_hostile(tmp_path_factory):
 
 
 def nb_scores(res, prefix="Backprop.ipynb: "):
-    return {t["name"]: t["score"] for t in res["tests"] if t["name"].startswith(prefix)}
+    """{test: (score, passed)}: the notebooks' test cells carry no points (the point split), so
+    whether each passed is what an attack must not change."""
+    return {t["name"]: (t["score"], t.get("status") != "failed")
+            for t in res["tests"] if t["name"].startswith(prefix)}
 
 
 def test_canaries_keep_owner_mode_and_content(nb_hostile):
@@ -264,13 +267,13 @@ def test_no_score_above_its_maximum_and_forgery_earns_what_stub_code_earns(nb_ho
             assert 0 <= t["score"] <= t["max_score"], (s.name, t)
     assert (nb_scores(results(out, "forged"), "") ==
             nb_scores(results(out, "honest_stub"), ""))
-    assert any(v == 0 for v in nb_scores(results(out, "honest_stub")).values())
+    assert any(not passed for _, passed in nb_scores(results(out, "honest_stub")).values())
 
 
 def test_attacks_cost_only_the_attacker(nb_hostile):
     out = nb_hostile["out"]
     ref = nb_scores(results(out, "victim"))
-    assert ref and all(v > 0 for v in ref.values())
+    assert ref and all(passed for _, passed in ref.values())
     for stem in ("symlinks", "reads_argv", "orphan", "leaves_state"):
         assert nb_scores(results(out, stem)) == ref, stem
 

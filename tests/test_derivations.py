@@ -282,8 +282,8 @@ def test_notebook_nbgrader_metadata():
         m = _nbgrader(c)
         assert m["schema_version"] == 3 and not m.get("task")
         assert not c.get("outputs") and not c.get("execution_count"), "saved without outputs"
-        if m.get("grade"):
-            assert m["points"] > 0
+        if m.get("grade"):   # written answers earn points, test cells none (the point split)
+            assert (m["points"] > 0) == bool(m.get("solution")), m["grade_id"]
         if not m.get("solution"):
             assert m["locked"] and c.metadata.get("editable") is False, m["grade_id"]
             assert "BEGIN SOLUTION" not in c.source and "END SOLUTION" not in c.source

@@ -151,7 +151,9 @@ def _check_float32(student, rule):
     if isinstance(next_w, np.ndarray) and next_w.shape == w.shape:
         check_dtype(next_w, np.float32, "%s(w, dw) for float32 w and dw: next_w" % rule,
                     " (float32 inputs must give a float32 result: start the state with "
-                    "np.zeros_like(w), not np.zeros(w.shape))")
+                    "np.zeros_like(w), not np.zeros(w.shape), and keep scalar factors Python "
+                    "numbers: numpy 2 turns an array times np.power(beta1, t) or np.float64(...) "
+                    "into float64)")
 
 
 def _check_defaults(rule, cfg, defaults):

@@ -49,9 +49,9 @@ BODIES = {
     "softmax_loss": """\
     num = x.shape[0]
     z = x - np.max(x, axis=1)[:, np.newaxis]
-    expz = np.exp(z)
-    probs = expz / np.sum(expz, axis=1)[:, np.newaxis]
-    loss = -np.mean(np.log(probs[np.arange(num), y]))
+    log_probs = z - np.log(np.sum(np.exp(z), axis=1))[:, np.newaxis]
+    probs = np.exp(log_probs)
+    loss = -np.mean(log_probs[np.arange(num), y])
     dx = probs.copy()
     dx[np.arange(num), y] = dx[np.arange(num), y] - 1.0
     dx = dx / num
@@ -77,8 +77,8 @@ BODIES = {
     second = b2 * config["v"] + (1 - b2) * np.square(dw)
     config["m"] = first
     config["v"] = second
-    first_hat = first / (1 - np.power(b1, config["t"]))
-    second_hat = second / (1 - np.power(b2, config["t"]))
+    first_hat = first / (1 - b1 ** config["t"])
+    second_hat = second / (1 - b2 ** config["t"])
     next_w = w - config["learning_rate"] * first_hat / (np.sqrt(second_hat) + config["epsilon"])
 """,
 }
