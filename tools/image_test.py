@@ -202,7 +202,8 @@ def main(argv=None):
         if not shutil.which(tool):
             raise SystemExit(f"image-test: {tool} not found (apt-get install debootstrap)")
     from autograder.bundle.spec import problems
-    from tools.demo import quick_notebook_parameters
+    from autograder import notebook_parameters
+    from tools.notebook_runner import quick_parameters_for_all
 
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -247,7 +248,7 @@ def main(argv=None):
                         capture_output=True, text=True).stdout.split()
 
     host_py, host_desc = host_python(args.host_python, out, log)
-    env = {"CS239_NOTEBOOK_PARAMETERS": json.dumps(quick_notebook_parameters())}
+    env = notebook_parameters.environment(quick_parameters_for_all())
     host_tree = Path(tempfile.mkdtemp(prefix="cs239-image-test-host-"))
     os.chmod(host_tree, 0o755)               # like /: the data must stay readable to workers
     failures, rows = [], []
