@@ -1,10 +1,10 @@
-"""Who catches each single-bug mutant of the graded functions (tests/mutants.py): the notebooks'
-public tests, the student self-check and the hidden suites. Prints the agreement table; one row
+"""Who catches each single-bug mutant of the graded functions (tests/corpus/judges.py): the
+notebooks' public tests, the student self-check and the hidden suites. Prints the agreement table; one row
 per judge with the number it catches. tests/test_mutants.py asserts the goals.
 
     python -m bench mutants
 """
-from tests import mutants
+from tests.corpus import judges as mutants
 
 
 def main():

@@ -1,8 +1,8 @@
 """The instructor's report (autograder/report.py) on 500 synthetic graded submissions.
 
 Each synthetic submission is the reference package with 0 to 3 random variants applied (the
-realistic bugs and correct alternative styles of tests/test_suites.py and the demo's planted
-bugs; ``variant_patches`` is the one place to swap in another corpus, e.g. issue 11's), a few
+single-bug mutants and correct alternative styles of tests/corpus and the demo's planted
+bugs; ``variant_patches`` is the one place to swap in another corpus), a few
 untouched releases, a few pairs that share a renamed copy, and a results.json whose failing
 tests follow the variants applied. code.json is written as the grade step writes it
 (similarity.save_code's content; the per-passage tokenization is cached across submissions
@@ -31,14 +31,14 @@ SEED = 239
 def variant_patches():
     """[(name, [(path like cs239/layers.py, old text, new text)], failing graded names)]: the
     one place to swap in another corpus of variants."""
-    from tests import test_suites as T
+    from tests import corpus
     from tools import demo
 
     def pkg(patches):
         return [("cs239/" + rel, old, new) for rel, old, new in patches]
-    out = [(name, pkg(patches), sorted({k.split(":")[0] for k in fails}))
-           for name, (patches, fails) in T.BUGS.items()]
-    out += [(name, pkg(patches), []) for name, patches in T.ALTERNATIVES.items()]
+    # the mutants the hidden suites are known to catch (in their own column only)
+    out = [(m.name, pkg(m.patches), [m.function]) for m in corpus.MUTANTS.values() if m.expect]
+    out += [(v.name, pkg(v.patches), []) for v in corpus.VARIANTS.values()]
     out += [(name, [(rel, good, bad)], [n for n, g in (("bug-softmax-no-mean", "softmax_loss"),
             ("bug-relu-mask-from-dout", "relu_backward"), ("bug-adam-no-bias-correction",
                                                            "adam")) if n == name])

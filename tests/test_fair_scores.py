@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import notebook_parameters
 from tests import corpus
 from tools.notebook_runner import quick_parameters_for_all
 
@@ -59,7 +60,7 @@ def graded(tmp_path_factory):
         _with_tricks(nb)
     out = base / "out"
     env = dict(os.environ, CS239_CIFAR10_DIR=str(data / "cifar-10-batches-py"),
-               CS239_NOTEBOOK_PARAMETERS=json.dumps(quick_parameters_for_all()))
+               **notebook_parameters.environment(quick_parameters_for_all()))
     p = subprocess.run([sys.executable, "-m", "autograder", "grade", str(sub), "--out", str(out),
                         "--jobs", "1", "-q", "--force"], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=1200)

@@ -1,18 +1,19 @@
 """Public checks at least as strong as the notebooks and close to the hidden suites, measured on
-the single-bug mutants of every graded function in tests/mutants.py.
+the single-bug mutants of every graded function in tests/corpus (judged by tests/corpus/judges.py).
 
 Goals (issue 12): no kind of mistake the hidden suites catch first shows up after the deadline:
 the self-check flags every mutant a hidden suite catches, with a message naming the likely
 cause; it also flags every mutant the notebooks' public tests catch; and a function that fails
 because another one it uses is wrong names that one. The agreement table is written to
-build/mutants.md (and printed by `python -m tests.mutants` and `make bench`).
+build/mutants.md (and printed by `python -m tests.corpus.judges` and `make bench`).
 """
 import re
 from pathlib import Path
 
 import pytest
 
-from tests import mutants
+from tests import corpus
+from tests.corpus import judges as mutants
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,17 +41,21 @@ def measured(tmp_path_factory):
     return {r["mutant"].name: r for r in rows}, control
 
 
-def test_every_mutant_applies_once_and_names_a_graded_function():
+def test_every_mutant_applies_once_and_names_a_graded_function(tmp_path):
     from cs239.tools import manifest
-    names = [m.name for m in mutants.MUTANTS]
-    assert len(names) == len(set(names))
+    assert all(name == m.name for name, m in corpus.MUTANTS.items())
+    with pytest.raises(ValueError, match="two entries named"):      # names are unique
+        corpus._by_name([corpus.MUTANTS["relu_ge"]] * 2)
     graded = {f.name for f in manifest.FUNCTIONS}
-    assert {m.function for m in mutants.MUTANTS} == graded, "every graded function has mutants"
+    assert {m.function for m in mutants.JUDGED} == graded, "every graded function has mutants"
+    assert {m.function for m in corpus.MUTANTS.values()} == graded
+    for m in corpus.MUTANTS.values():
+        corpus.apply(corpus.copy_reference(tmp_path / m.name), m.patches)  # each applies once
 
 
 def test_the_judges_pass_the_reference_and_correct_alternative_styles(measured):
     _, control = measured
-    assert set(control) == {"reference"} | {m.name for m in mutants.CORRECT}
+    assert set(control) == {"reference"} | {v.name for v in mutants.CONTROLS}
     wrong = {name: found for name, found in control.items()
              if found != {"notebook": [], "self_check": {}, "hidden": []}}
     assert not wrong, "correct code flagged: %s" % wrong
@@ -86,7 +91,7 @@ def test_self_check_and_hidden_suites_disagree_only_where_expected(measured):
 
 def test_a_check_failing_because_of_another_function_names_it(measured):
     rows, _ = measured
-    for name, dependent in mutants.BLAME:
+    for name, dependent in corpus.BLAME:
         result = rows[name]["blame"][dependent]
         assert result["status"] == "fails", (name, dependent, result)
         assert result["detail"].startswith("likely cause: %s " % rows[name]["mutant"].function), \

@@ -10,7 +10,7 @@ Python data, readable on every Python the kit supports (3.10 on) with no depende
 Adding a graded function: one entry in FUNCTIONS, its code inside solution markers in the file it
 names, a public check of that name in `cs239/tools/public_checks.py`, hidden tests named
 "<name>: ..." in `autograder/suites/` whose points add up to the entry's points, and mutants in
-`tests/mutants.py`; `tests/test_manifest.py` and `tests/test_mutants.py` fail until all of them
+`tests/corpus/`; `tests/test_manifest.py` and `tests/test_mutants.py` fail until all of them
 exist.
 """
 from collections import namedtuple
