@@ -173,7 +173,7 @@ class Sandbox:
         """Start the server and pre-import; return the module it died/hung on, or None."""
         ctl, theirs = socket.socketpair()
         lim = self.limits
-        cfg = dict(submission=self.sub, site=self.rt.site, runtime=self.rt.runtime,
+        cfg = dict(submission=self.sub, site=self.rt.site, code_dir=self.rt.code_dir,
                    ctl_fd=theirs.fileno(), modules=self.modules, blocked=self.blocked,
                    memory=lim.memory_bytes, fsize=lim.fsize_bytes, cpu=lim.cpu_seconds,
                    cpu_test=lim.test_cpu_seconds,
@@ -183,7 +183,7 @@ class Sandbox:
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         try:
             self.proc = subprocess.Popen(
-                [self.rt.python, "-I", "-S", "-B", os.path.join(self.rt.runtime, "worker.py"),
+                [self.rt.python, "-I", "-S", "-B", os.path.join(self.rt.code_dir, "worker.py"),
                  json.dumps(cfg)], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.scratch, env=env,
                 start_new_session=True, **as_isolated_worker(self.rt))

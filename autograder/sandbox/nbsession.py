@@ -118,7 +118,7 @@ def run_notebook(rt, site, submission, cells, workdir, cell_timeout, seconds, me
     try:
         env["CS239_CHANNEL_FD"] = str(theirs.fileno())
         proc = subprocess.Popen(
-            [rt.python, "-I", "-S", "-B", os.path.join(rt.runtime, "nbrunner.py")],
+            [rt.python, "-I", "-S", "-B", os.path.join(rt.code_dir, "nbrunner.py")],
             stdin=subprocess.DEVNULL, stdout=logfd, stderr=logfd, cwd=workdir, env=env,
             pass_fds=(theirs.fileno(),), start_new_session=True,
             **as_isolated_worker(rt, limits))

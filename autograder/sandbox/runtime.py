@@ -64,7 +64,7 @@ class Runtime:
     mode: str
     python: str
     site: str
-    runtime: str
+    code_dir: str         # the worker's own code (worker.py, wire.py, nbrunner.py)
     uid: int = None
     gid: int = None
     netns: bool = False   # root mode, where the kernel allows it: the worker has no network

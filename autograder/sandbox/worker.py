@@ -33,12 +33,12 @@ def _set_limits():
 
 _set_limits()
 sys.path.append(CFG["site"])        # numpy (a copy or symlinks: nothing else from site-packages)
-sys.path.insert(0, CFG["runtime"])
+sys.path.insert(0, CFG["code_dir"])
 import numpy as np  # noqa: E402
 import wire  # noqa: E402
 import importlib  # noqa: E402
 import random  # noqa: E402
-sys.path.remove(CFG["runtime"])
+sys.path.remove(CFG["code_dir"])
 sys.path.insert(0, SUB)   # after every import the worker itself needs: no shadowing them
 sys.dont_write_bytecode = True
 
