@@ -169,6 +169,7 @@ def score(name, master, reply, cell_timeout, log, problem=None):
 
 def _message(outcome, templates, cell_timeout):
     ename = str(outcome.get("ename", ""))
+    # colour codes only; not nbconvert's strip_ansi: importing nbconvert costs the judge ~1 s
     evalue = re.sub(r"\x1b\[[0-9;]*m", "", str(outcome.get("evalue", ""))).strip()
     if ename == "CellTimeout":
         return (f"did not finish within {cell_timeout:g} s (an infinite loop, or far too "

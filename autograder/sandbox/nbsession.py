@@ -13,7 +13,6 @@ working directory is removed. The judge never opens a path inside that directory
 import hashlib
 import json
 import os
-import re
 import select
 import shutil
 import signal
@@ -21,13 +20,11 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 from ..requirements import closure as _closure
-from .runtime import as_isolated_worker, clear_user, read_capped, sweep_orphans
+from .runtime import as_isolated_worker, cached_build, clear_user, read_capped, sweep_orphans
 
 # What a notebook kernel may import besides the stdlib and the student's own cs239 package
 # (with their dependencies): the packages the homework notebooks use.
@@ -50,12 +47,8 @@ def kernel_site(mode):
     recipe = "byte-compiled\n"     # change when the way the site is built changes
     key = hashlib.sha256((recipe + "\n".join(sorted(tops)) + sys.version).encode())
     key = key.hexdigest()[:16]
-    cache = (Path(os.environ.get("CS239_WORKER_CACHE", "/var/cache/cs239-worker"))
-             if mode == "root" else Path(tempfile.gettempdir()) / f"cs239-worker-{os.getuid()}")
-    base = cache / f"kernel-{key}"
-    if not (base / ".complete").exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=base.name + ".", dir=cache))
+
+    def fill(tmp):
         for t in sorted(tops):
             src = Path(t)
             if not src.exists() or "cs239" in src.name or "editable" in src.name:
@@ -73,12 +66,8 @@ def kernel_site(mode):
             # compile IPython, ipykernel, matplotlib... from source again (seconds per kernel).
             subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(tmp)],
                            capture_output=True)
-        (tmp / ".complete").touch()
-        subprocess.run(["chmod", "-R", "u=rwX,go=rX", str(tmp)], check=True)
-        try:
-            tmp.rename(base)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    base = cached_build(mode, f"kernel-{key}", fill)
     return str(base)
 
 

@@ -118,19 +118,34 @@ def acquire_slots(mode, n):
     raise SandboxError("no free worker slot (256 grader jobs already running?)")
 
 
-def prepare_runtime(mode, slot):
-    """Build (once, cached) the worker runtime for job SLOT. Root mode: a world-readable copy of
-    numpy under /var/cache/cs239-worker and a per-slot user; user mode: symlinks."""
-    key = _runtime_key()
+def cached_build(mode, name, fill):
+    """CACHE/NAME, built once by FILL(folder) and shared by every job: built in a temporary
+    folder, marked complete, made readable to the worker users, then renamed into place (when
+    another job got there first, its copy is kept). Root mode: /var/cache/cs239-worker
+    (world-readable); user mode: a private folder in the temp dir."""
     if mode == "root":
         cache = Path(os.environ.get("CS239_WORKER_CACHE", "/var/cache/cs239-worker"))
     else:
         cache = Path(tempfile.gettempdir()) / f"cs239-worker-{os.getuid()}"
-    base = cache / key
+    base = cache / name
     if not (base / ".complete").exists():
         cache.mkdir(parents=True, exist_ok=True)
         os.chmod(cache, 0o755 if mode == "root" else 0o700)
-        tmp = Path(tempfile.mkdtemp(prefix=key + ".", dir=cache))
+        tmp = Path(tempfile.mkdtemp(prefix=name + ".", dir=cache))
+        fill(tmp)
+        (tmp / ".complete").touch()
+        subprocess.run(["chmod", "-R", "u=rwX,go=rX", str(tmp)], check=True)
+        try:
+            tmp.rename(base)
+        except OSError:      # another job built it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return base
+
+
+def prepare_runtime(mode, slot):
+    """Build (once, cached) the worker runtime for job SLOT. Root mode: a world-readable copy of
+    numpy under /var/cache/cs239-worker and a per-slot user; user mode: symlinks."""
+    def fill(tmp):
         (tmp / "site").mkdir()
         for d in _numpy_dirs():
             if mode == "root":
@@ -139,12 +154,8 @@ def prepare_runtime(mode, slot):
                 (tmp / "site" / d.name).symlink_to(d)
         for f in UNTRUSTED_FILES:
             shutil.copy(HERE / f, tmp / f)
-        (tmp / ".complete").touch()
-        subprocess.run(["chmod", "-R", "u=rwX,go=rX", str(tmp)], check=True)
-        try:
-            tmp.rename(base)
-        except OSError:      # another job built it first
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    base = cached_build(mode, _runtime_key(), fill)
     rt = Runtime(mode, "", str(base / "site"), str(base))
     if mode == "root":
         rt.uid, rt.gid = ensure_user(f"cs239-w{slot}")
