@@ -8,8 +8,8 @@ import pytest
 
 from autograder.sandbox.runtime import TEMP_DIRS
 from tests.autograder_fixtures.build_submissions import (REPO, TcpListener, copy_suites, grade,
-                                                         make_submission, outputs, results,
-                                                         scores, skip_without_netns)
+                                                         idle_slot_uids, make_submission, outputs,
+                                                         results, scores, skip_without_netns)
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="root sandbox mode needs root")
 
@@ -209,16 +209,15 @@ def test_attacks_on_the_fork_server_cost_only_the_attacker(hostile_batch):
 
 
 def _worker_ipc_objects():
-    """SysV IPC objects (host namespace) owned by a slot user."""
-    import pwd
-    uids = {p.pw_uid for p in pwd.getpwall() if p.pw_name.startswith("cs239-w")}
+    """SysV IPC objects (host namespace) owned by a slot user no other grader run is using."""
     found = []
-    for kind in ("shm", "sem", "msg"):
-        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
-        for ln in lines[1:]:
-            row = dict(zip(lines[0].split(), ln.split()))
-            if int(row["uid"]) in uids:
-                found.append((kind, row))
+    with idle_slot_uids() as uids:
+        for kind in ("shm", "sem", "msg"):
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+            for ln in lines[1:]:
+                row = dict(zip(lines[0].split(), ln.split()))
+                if int(row["uid"]) in uids:
+                    found.append((kind, row))
     return found
 
 

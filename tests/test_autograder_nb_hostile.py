@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import pwd
 import re
 import stat
 import time
@@ -16,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from cs239.tools import manifest
-from tests.autograder_fixtures.build_submissions import REPO, grade, make_submission, results
+from tests.autograder_fixtures.build_submissions import (REPO, grade, idle_slot_uids,
+                                                         make_submission, results)
 
 SOURCE = REPO / "source" / manifest.NAME
 MASTER = SOURCE / "Backprop.ipynb"
@@ -307,21 +307,22 @@ def test_no_hidden_test_text_in_any_feedback(nb_hostile):
 
 
 def test_nothing_a_worker_made_survives(nb_hostile):
-    uids = {p.pw_uid for p in pwd.getpwall() if p.pw_name.startswith("cs239-w")}
-    assert uids
-    for d in ("/run/lock", "/tmp", "/var/tmp", "/dev/shm"):
-        left = [e.path for e in os.scandir(d) if e.stat(follow_symlinks=False).st_uid in uids]
-        assert not left, left
-    for kind in ("shm", "sem", "msg"):
-        lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
-        head = lines[0].split()
-        owners = [int(dict(zip(head, ln.split()))["uid"]) for ln in lines[1:]]
-        assert not set(owners) & uids, kind
-    procs = []
-    for p in os.listdir("/proc"):
-        try:
-            if p.isdigit() and os.stat(f"/proc/{p}").st_uid in uids:
-                procs.append(p)
-        except OSError:
-            pass
-    assert not procs
+    with idle_slot_uids() as uids:
+        assert uids
+        for d in ("/run/lock", "/tmp", "/var/tmp", "/dev/shm"):
+            left = [e.path for e in os.scandir(d)
+                    if e.stat(follow_symlinks=False).st_uid in uids]
+            assert not left, left
+        for kind in ("shm", "sem", "msg"):
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+            head = lines[0].split()
+            owners = [int(dict(zip(head, ln.split()))["uid"]) for ln in lines[1:]]
+            assert not set(owners) & uids, kind
+        procs = []
+        for p in os.listdir("/proc"):
+            try:
+                if p.isdigit() and os.stat(f"/proc/{p}").st_uid in uids:
+                    procs.append(p)
+            except OSError:
+                pass
+        assert not procs

@@ -1,6 +1,10 @@
 """Helpers for tests/test_autograder_*.py: build submissions from the reference package (one
 patched function at a time) and run the grader CLI on them."""
+import contextlib
+import fcntl
 import json
+import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -87,3 +91,31 @@ def skip_without_netns():
     if not network_isolation_available():
         pytest.skip("this machine refuses unshare(CLONE_NEWNET) (e.g. Docker's default "
                     "seccomp profile): workers keep the network; see autograder/README.md")
+
+
+@contextlib.contextmanager
+def idle_slot_uids():
+    """The uids of the worker users (cs239-w<slot>) whose slot no grader run holds now; their
+    slot locks are held until the block ends. Under `make test` another test module may be
+    grading at the same time on another slot: what its workers have now is not a leftover."""
+    locks = Path(os.environ.get("CS239_WORKER_CACHE", "/var/cache/cs239-worker")) / "slots"
+    held, uids = [], set()
+    try:
+        for user in pwd.getpwall():
+            slot = user.pw_name[len("cs239-w"):]
+            if not (user.pw_name.startswith("cs239-w") and slot.isdigit()):
+                continue
+            locks.mkdir(parents=True, exist_ok=True)
+            f = open(locks / f"{slot}.lock", "w")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:          # a grader run is using this slot right now
+                f.close()
+                continue
+            held.append(f)
+            uids.add(user.pw_uid)
+        yield uids
+    finally:
+        for f in held:
+            f.close()
+
